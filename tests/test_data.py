@@ -1,0 +1,98 @@
+import hashlib
+import pickle
+import struct
+
+import numpy as np
+import pytest
+import torch
+import torchvision
+
+import workbench as wb
+
+
+def test_digits_split_is_fixed_stratified_and_disjoint(digits):
+    assert digits.input_shape == (1, 8, 8) and digits.classes == tuple("0123456789")
+    assert (len(digits.train), len(digits.val), len(digits.test)) == (1077, 360, 360)
+    again = wb.data.load("digits", device="cpu")
+    assert torch.equal(again.test.x, digits.test.x) and torch.equal(again.train.y, digits.train.y)
+    counts = torch.bincount(digits.test.y, minlength=10)
+    assert counts.min() >= 35 and counts.max() <= 37  # stratified: ~36 of each digit
+    train_rows = {tuple(r) for r in digits.train.x.flatten(1).tolist()}
+    assert 0.0 <= digits.train.x.min() and digits.train.x.max() <= 1.0
+
+
+@pytest.mark.parametrize("name, classes", [("moons", 2), ("blobs", 4), ("spirals", 3)])
+def test_synthetic_sets_are_2d_and_balanced(name, classes):
+    s = wb.data.load(name, device="cpu")
+    assert s.input_shape == (2,) and s.num_classes == classes
+    assert s.train.x.shape[1] == 2 and len(s.train) + len(s.val) + len(s.test) >= 1400
+    assert torch.bincount(s.train.y).min() > 0.8 * len(s.train) / classes
+
+
+def test_unknown_data_set_lists_the_known_ones():
+    with pytest.raises(ValueError, match=r"name must be one of \['digits', 'moons'.*'cifar10'\], got 'imagenet'"):
+        wb.data.load("imagenet")
+
+
+def test_subsample_and_without_classes(digits):
+    part = wb.data.subsample(digits.train, fraction=0.1, seed=0)
+    assert len(part) == round(0.1 * len(digits.train))
+    assert torch.equal(part.x, wb.data.subsample(digits.train, fraction=0.1, seed=0).x)
+    assert not torch.equal(part.y, wb.data.subsample(digits.train, fraction=0.1, seed=1).y)
+    no3 = wb.data.without_classes(digits.train, [3])
+    assert 3 not in no3.y.tolist()
+    assert len(no3) == len(digits.train) - (digits.train.y == 3).sum().item()
+    with pytest.raises(ValueError, match=r"fraction must be a number in \(0, 1\], got 0"):
+        wb.data.subsample(digits.train, fraction=0)
+    with pytest.raises(ValueError, match=r"classes must be labels present in the split .*got \[12\]"):
+        wb.data.without_classes(digits.train, [12])
+
+
+# --- torchvision loaders, on small files written here in torchvision's own formats ---
+
+def write_idx(folder, prefix, images, labels):
+    folder.mkdir(parents=True, exist_ok=True)
+    n, h, w = images.shape
+    (folder / f"{prefix}-images-idx3-ubyte").write_bytes(struct.pack(">IIII", 2051, n, h, w) + images.tobytes())
+    (folder / f"{prefix}-labels-idx1-ubyte").write_bytes(struct.pack(">II", 2049, n) + labels.tobytes())
+
+
+@pytest.mark.parametrize("name, folder", [("mnist", "MNIST"), ("fashion_mnist", "FashionMNIST")])
+def test_mnist_style_loaders_read_idx_files(tmp_path, name, folder):
+    rng = np.random.default_rng(0)
+    train_y = np.arange(48, dtype=np.uint8) % 10
+    write_idx(tmp_path / folder / "raw", "train", rng.integers(0, 256, (48, 28, 28), dtype=np.uint8), train_y)
+    write_idx(tmp_path / folder / "raw", "t10k", rng.integers(0, 256, (12, 28, 28), dtype=np.uint8),
+              np.arange(12, dtype=np.uint8) % 10)
+    s = wb.data.load(name, device="cpu", root=tmp_path, download=False)
+    assert s.input_shape == (1, 28, 28) and s.num_classes == 10
+    assert len(s.train) + len(s.val) == 48 and len(s.test) == 12 and len(s.val) == 4
+    assert sorted((s.train.y.tolist() + s.val.y.tolist())) == sorted(train_y.tolist())
+    assert abs(s.train.x.mean().item()) < 2.0 and s.train.x.dtype == torch.float32
+
+
+def test_cifar10_loader_reads_python_batches(tmp_path, monkeypatch):
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+    for fname in names:
+        batch = {"data": rng.integers(0, 256, (6, 3 * 32 * 32), dtype=np.uint8), "labels": list(range(6))}
+        (folder / fname).write_bytes(pickle.dumps(batch))
+    labels = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+    (folder / "batches.meta").write_bytes(pickle.dumps({"label_names": labels}))
+    # torchvision checks each file against the real data set's md5; point it at ours.
+    md5 = lambda f: hashlib.md5((folder / f).read_bytes()).hexdigest()
+    monkeypatch.setattr(torchvision.datasets.CIFAR10, "train_list", [[f, md5(f)] for f in names[:5]])
+    monkeypatch.setattr(torchvision.datasets.CIFAR10, "test_list", [["test_batch", md5("test_batch")]])
+    monkeypatch.setattr(torchvision.datasets.CIFAR10, "meta",
+                        {"filename": "batches.meta", "key": "label_names", "md5": md5("batches.meta")})
+    s = wb.data.load("cifar10", device="cpu", root=tmp_path, download=False)
+    assert s.input_shape == (3, 32, 32) and s.classes == tuple(labels)
+    assert len(s.train) + len(s.val) == 30 and len(s.test) == 6
+
+
+@pytest.mark.parametrize("name, where", [("mnist", "MNIST/raw"), ("cifar10", "cifar-10-batches-py")])
+def test_missing_files_without_download_name_the_folder(tmp_path, name, where):
+    with pytest.raises(FileNotFoundError, match=rf"data set '{name}' is not in {tmp_path}.*{where}"):
+        wb.data.load(name, device="cpu", root=tmp_path, download=False)

@@ -1,0 +1,46 @@
+import pytest
+import torch
+
+import workbench as wb
+
+
+@pytest.mark.parametrize("name, size", [("mlp", {"hidden": (16, 8)}), ("cnn", {"channels": (8, 16)}),
+                                        ("resnet", {"widths": (8, 16), "blocks": 1})])
+@pytest.mark.parametrize("shape", [(1, 8, 8), (3, 32, 32)])
+def test_models_map_images_to_logits(name, size, shape):
+    m = wb.models.build(name, shape, 10, **size)
+    assert m(torch.randn(4, *shape)).shape == (4, 10)
+    assert wb.models.count_parameters(m) == sum(p.numel() for p in m.parameters()) > 0
+
+
+def test_wider_means_more_parameters():
+    small = wb.models.build("mlp", (1, 8, 8), 10, hidden=(16,))
+    large = wb.models.build("mlp", (1, 8, 8), 10, hidden=(256, 256))
+    assert wb.models.count_parameters(small) == 64 * 16 + 16 + 16 * 10 + 10
+    assert wb.models.count_parameters(large) > 50 * wb.models.count_parameters(small)
+
+
+def test_tap_reads_intermediate_features_and_removes_its_hooks():
+    m = wb.models.build("cnn", (1, 8, 8), 10, channels=(8, 16))
+    with wb.models.tap(m, ["block1", "pool"]) as feats:
+        m(torch.randn(5, 1, 8, 8))
+    assert feats["block1"].shape == (5, 8, 4, 4) and feats["pool"].shape == (5, 16, 1, 1)
+    assert all(not mod._forward_hooks for mod in m.modules())
+
+
+def test_tap_of_an_unknown_layer_lists_the_layers():
+    m = wb.models.build("mlp", (1, 8, 8), 10, hidden=(16,))
+    with pytest.raises(ValueError, match=r"layer names must be among \['flatten', 'fc1', 'act1', 'head'\], got \['fc9'\]"):
+        with wb.models.tap(m, ["fc9"]):
+            pass
+
+
+def test_bad_model_arguments_are_named():
+    with pytest.raises(ValueError, match=r"name must be one of \['mlp', 'cnn', 'resnet'\], got 'vit'"):
+        wb.models.build("vit", (1, 8, 8), 10)
+    with pytest.raises(ValueError, match=r"size arguments for 'mlp' must be among \['hidden'\], got \['channels'\]"):
+        wb.models.build("mlp", (1, 8, 8), 10, channels=(8,))
+    with pytest.raises(ValueError, match=r"input_shape for 'cnn' must be \(channels, height, width\), got \(2,\)"):
+        wb.models.build("cnn", (2,), 3)
+    with pytest.raises(ValueError, match="hidden must be an integer >= 1, got 0"):
+        wb.models.build("mlp", (2,), 3, hidden=(0,))

@@ -1,0 +1,64 @@
+import warnings
+
+import pytest
+import torch
+
+import workbench as wb
+from workbench import teachers
+
+
+def test_digits_offers_at_least_two_different_sized_teachers():
+    names = wb.teachers.available("digits")
+    assert len(names) >= 2 and all(n.startswith("digits/") for n in names)
+    sizes = {wb.models.count_parameters(wb.teachers.get(n, device="cpu")) for n in names}
+    assert len(sizes) == len(names)
+    assert "mnist/cnn" in wb.teachers.available() and "cifar10/resnet" in wb.teachers.available("cifar10")
+
+
+def test_shipped_teachers_load_fast_frozen_and_accurate(digits):
+    teacher = wb.teachers.get("digits/mlp-large", device="cpu")
+    assert not teacher.training and not any(p.requires_grad for p in teacher.parameters())
+    acc = wb.analysis.accuracy(wb.predict(teacher, digits.test.x), digits.test.y)
+    assert acc > 0.95
+    assert acc == pytest.approx(teacher.test_acc, abs=1e-6)  # the checkpoint's own record
+
+
+def test_unknown_teacher_lists_the_known_ones():
+    with pytest.raises(ValueError, match=r"name must be one of \['digits/mlp-large'.*\], got 'digits/gpt'"):
+        wb.teachers.get("digits/gpt")
+    with pytest.raises(ValueError, match=r"dataset must be one of .*got 'svhn'"):
+        wb.teachers.available("svhn")
+
+
+def test_a_corrupt_checkpoint_is_rebuilt_with_a_warning(tmp_path, monkeypatch, digits):
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    monkeypatch.setattr(teachers, "SHIPPED_DIR", shipped)
+    bad = shipped / "digits--mlp-small.pt"
+    bad.write_bytes(b"not a checkpoint at all")
+    with pytest.warns(UserWarning, match="corrupt.*rebuilding"):
+        teacher = wb.teachers.get("digits/mlp-small", device="cpu", progress=False)
+    assert wb.analysis.accuracy(wb.predict(teacher, digits.test.x), digits.test.y) > 0.9
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the corrupt file was replaced: it now loads cleanly
+        wb.teachers.get("digits/mlp-small", device="cpu")
+
+    bad.unlink()  # no shipped file: the teacher is trained into the cache
+    wb.teachers.get("digits/mlp-small", device="cpu", progress=False)
+    cached = wb.cache.cache_dir("teachers") / "digits--mlp-small.pt"
+    cached.write_bytes(cached.read_bytes()[:100])  # truncated, as by a killed write of an old version
+    with pytest.warns(UserWarning, match="corrupt"):
+        again = wb.teachers.get("digits/mlp-small", device="cpu", progress=False)
+    assert torch.equal(again.head.weight, teacher.head.weight)  # same recipe, same seed, same weights
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the rebuilt file now loads cleanly
+        wb.teachers.get("digits/mlp-small", device="cpu")
+
+
+def test_a_checkpoint_of_another_architecture_is_rejected(tmp_path, monkeypatch):
+    monkeypatch.setattr(teachers, "SHIPPED_DIR", tmp_path)
+    wrong = teachers.cache.load(teachers.__file__.replace("__init__.py", "checkpoints/digits--mlp-large.pt"))
+    wrong["name"] = "digits/mlp-small"
+    wb.cache.save(wrong, tmp_path / "digits--mlp-small.pt")
+    with pytest.warns(UserWarning, match="do not fit"):
+        wb.teachers.get("digits/mlp-small", device="cpu", progress=False)

@@ -1,0 +1,100 @@
+import dataclasses
+import threading
+
+import pytest
+import torch
+
+import workbench as wb
+
+FAST = wb.DistillConfig(temperature=4.0, alpha=0.9, epochs=3, batch_size=128)
+
+
+def test_distill_records_both_loss_terms_and_learns(digits, teacher, student_factory):
+    events = []
+    res = wb.distill(student_factory(digits), teacher, digits, FAST.replace(epochs=10), callbacks=[events.append])
+    assert [e.epoch for e in events] == list(range(1, 11)) and all(e.kind == "epoch" for e in events)
+    assert len(res.history) == 10 and not res.stopped
+    assert {"epoch", "loss", "kd", "ce", "train_acc", "val_acc", "val_loss"} <= set(res.history[0])
+    first, last = res.history[0], res.history[-1]
+    assert last["kd"] < first["kd"] and last["val_acc"] > first["val_acc"]
+    assert last["loss"] == pytest.approx(0.9 * last["kd"] + 0.1 * last["ce"], rel=1e-5)
+    assert res.metrics["test_acc"] > 0.85 and 0 <= res.metrics["test_agreement"] <= 1
+
+
+def test_train_uses_hard_labels_only(digits, student_factory):
+    res = wb.train(student_factory(digits), digits, FAST)
+    assert "kd" not in res.history[0] and res.history[-1]["loss"] == pytest.approx(res.history[-1]["ce"])
+    assert "test_agreement" not in res.metrics
+
+
+def test_step_events_when_asked(digits, teacher, student_factory):
+    events = []
+    wb.distill(student_factory(digits), teacher, digits, FAST.replace(epochs=1), callbacks=[events.append],
+               every_step=True)
+    steps = [e for e in events if e.kind == "step"]
+    assert len(steps) == -(-len(digits.train) // 128) and {"loss", "kd", "ce"} <= set(steps[0].metrics)
+    assert events[-1].kind == "epoch"
+
+
+def test_same_seed_same_history_different_seed_different(digits, teacher, student_factory):
+    runs = [wb.distill(student_factory(digits), teacher, digits, FAST).history for _ in range(2)]
+    assert runs[0] == runs[1]
+    other = wb.distill(student_factory(digits), teacher, digits, FAST.replace(seed=1)).history
+    assert other != runs[0]
+
+
+def test_stop_ends_the_run_within_a_step_and_keeps_the_history(digits, teacher, student_factory):
+    stop = threading.Event()
+    seen = []
+
+    def stop_in_third_epoch(event):
+        seen.append(event)
+        if event.kind == "step" and event.epoch == 3:
+            stop.set()
+
+    res = wb.distill(student_factory(digits), teacher, digits, FAST.replace(epochs=30), callbacks=[stop_in_third_epoch],
+                     stop=stop, every_step=True)
+    assert res.stopped and len(res.history) == 2 and [r["epoch"] for r in res.history] == [1, 2]
+    assert seen[-1].kind == "step" and seen[-1].epoch == 3  # no further step ran after the stop
+    assert "test_acc" in res.metrics  # the partly trained student is still evaluated
+
+    already = threading.Event()
+    already.set()
+    res = wb.distill(student_factory(digits), teacher, digits, FAST, stop=already)
+    assert res.stopped and res.history == []
+
+
+def test_teacher_runs_once_per_run_not_once_per_batch(digits, teacher, student_factory):
+    calls = []
+    hook = teacher.register_forward_hook(lambda m, i, o: calls.append(len(i[0])))
+    try:
+        wb.distill(student_factory(digits), teacher, digits, FAST.replace(epochs=5))
+    finally:
+        hook.remove()
+    # one pass over the transfer set, plus one over the test set for the final agreement
+    assert sum(calls) == len(digits.train) + len(digits.test)
+
+
+def test_bad_run_arguments_are_named(digits, teacher, student_factory):
+    with pytest.raises(ValueError, match="cfg must be a workbench.DistillConfig, got dict"):
+        wb.distill(student_factory(digits), teacher, digits, {"epochs": 3})
+    with pytest.raises(ValueError, match="splits must be a workbench.data.Splits"):
+        wb.train(student_factory(digits), digits.train, FAST)
+    wrong = wb.models.build("mlp", digits.input_shape, 3)
+    with pytest.raises(ValueError, match="student must output 10 logits .* got 3"):
+        wb.distill(wrong, teacher, digits, FAST)
+    with pytest.raises(ValueError, match="teacher must be a torch.nn.Module; use wb.train"):
+        wb.distill(student_factory(digits), None, digits, FAST)
+
+
+def test_a_class_left_out_of_the_transfer_set_is_still_learned_from_dark_knowledge(digits, teacher, student_factory):
+    """Hinton et al. 2015, section 3: a student that never sees a 3 still recognises 3s
+    from the teacher's soft labels on the other digits; a hard-label student cannot."""
+    transfer = dataclasses.replace(digits, train=wb.data.without_classes(digits.train, [3]))
+    cfg = wb.DistillConfig(temperature=8.0, alpha=1.0, epochs=30)
+    distilled = wb.distill(student_factory(digits), teacher, transfer, cfg).student
+    hard = wb.train(student_factory(digits), transfer, cfg).student
+    threes = digits.test.y == 3
+    recall = lambda m: (wb.predict(m, digits.test.x[threes]).argmax(1) == 3).float().mean().item()
+    assert recall(hard) == 0.0
+    assert recall(distilled) > 0.5

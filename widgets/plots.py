@@ -1,0 +1,125 @@
+"""Pure figure functions: engine results in, plotly figures out.
+
+Nothing here trains or touches a widget, so each figure can be tested without a browser
+and reused by the notebooks and the live widgets alike."""
+import plotly.graph_objects as go
+import torch
+
+HARD = "#9aa5b1"
+SOFT = "#1f77b4"
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
+
+
+def _list(x):
+    return x.detach().cpu().tolist() if isinstance(x, torch.Tensor) else list(x)
+
+
+def _layout(fig, title, **kw):
+    fig.update_layout(title=title, template="plotly_white", margin=dict(l=50, r=20, t=50, b=40),
+                      legend=dict(orientation="h", y=-0.2), **kw)
+    return fig
+
+
+def soft_label_bars(probs, classes, hard_label=None, title="Soft labels"):
+    """Bars of one example's soft labels over the classes, next to its one-hot hard
+    label when `hard_label` (a class index) is given."""
+    classes = [str(c) for c in classes]
+    fig = go.Figure()
+    if hard_label is not None:
+        fig.add_bar(x=classes, y=[float(i == hard_label) for i in range(len(classes))], name="hard label",
+                    marker_color=HARD)
+    fig.add_bar(x=classes, y=_list(probs), name="soft label", marker_color=SOFT)
+    return _layout(fig, title, barmode="group", yaxis=dict(range=[0, 1], title="probability"),
+                   xaxis=dict(title="class", type="category"))
+
+
+def soft_labels_by_temperature(logits, classes, temperatures, title="One example at several temperatures"):
+    """Grouped bars: softmax(logits / T) for each T, one colour per temperature."""
+    logits = torch.as_tensor(logits, dtype=torch.float32)
+    fig = go.Figure()
+    for i, t in enumerate(temperatures):
+        fig.add_bar(x=[str(c) for c in classes], y=_list(torch.softmax(logits / t, -1)), name=f"T = {t:g}",
+                    marker_color=PALETTE[i % len(PALETTE)])
+    return _layout(fig, title, barmode="group", yaxis=dict(range=[0, 1], title="probability"),
+                   xaxis=dict(title="class", type="category"))
+
+
+def entropy_vs_temperature(temperatures, entropies, wrong_mass=None, max_entropy=None,
+                           title="Softer labels as T rises"):
+    """Entropy (nats) of the soft labels against T on a log axis; optionally the mass on
+    the wrong classes (dark knowledge) on a second axis and log(C) as a ceiling."""
+    t = _list(temperatures)
+    fig = go.Figure()
+    fig.add_scatter(x=t, y=_list(entropies), name="entropy (nats)", mode="lines+markers", line_color=SOFT)
+    if max_entropy is not None:
+        fig.add_scatter(x=[t[0], t[-1]], y=[max_entropy] * 2, name="uniform: log C", mode="lines",
+                        line=dict(dash="dot", color=HARD))
+    if wrong_mass is not None:
+        fig.add_scatter(x=t, y=_list(wrong_mass), name="mass on wrong classes", mode="lines+markers",
+                        line_color=PALETTE[1], yaxis="y2")
+    return _layout(fig, title, xaxis=dict(type="log", title="temperature T"), yaxis=dict(title="entropy (nats)"),
+                   yaxis2=dict(title="probability", overlaying="y", side="right", range=[0, 1], showgrid=False))
+
+
+def dark_knowledge_heatmap(matrix, classes, title="Dark knowledge: mean soft label per true class"):
+    """Class × class heatmap (rows: true class, columns: the teacher's soft label), with
+    the diagonal hidden so the small off-diagonal mass is visible."""
+    m = torch.as_tensor(matrix, dtype=torch.float32).clone()
+    off = m.clone().fill_diagonal_(float("nan"))
+    classes = [str(c) for c in classes]
+    text = [[f"{v:.3f}" for v in row] for row in m.tolist()]
+    fig = go.Figure(go.Heatmap(z=off.tolist(), x=classes, y=classes, text=text, hovertemplate=
+                               "true %{y}, soft label for %{x}: %{text}<extra></extra>", colorscale="Blues",
+                               colorbar=dict(title="p")))
+    return _layout(fig, title, xaxis=dict(title="soft label for class", type="category"),
+                   yaxis=dict(title="true class", type="category", autorange="reversed"))
+
+
+def training_curves(histories, metric="val_acc", title=None):
+    """One line per run: `metric` of each epoch's history row. histories: {label: history}."""
+    fig = go.Figure()
+    for i, (label, history) in enumerate(histories.items()):
+        fig.add_scatter(x=[row["epoch"] for row in history], y=[row.get(metric) for row in history], name=label,
+                        mode="lines+markers", line_color=PALETTE[i % len(PALETTE)])
+    return _layout(fig, title or metric, xaxis=dict(title="epoch"), yaxis=dict(title=metric))
+
+
+def loss_parts(history, title="Loss terms"):
+    """The KD term and the hard-label (cross-entropy) term of one run, drawn apart."""
+    fig = go.Figure()
+    epochs = [row["epoch"] for row in history]
+    for i, (key, name) in enumerate([("kd", "KD term (T² · KL)"), ("ce", "hard-label term (CE)")]):
+        if history and key in history[0]:
+            fig.add_scatter(x=epochs, y=[row[key] for row in history], name=name, mode="lines+markers",
+                            line_color=PALETTE[i])
+    return _layout(fig, title, xaxis=dict(title="epoch"), yaxis=dict(title="loss", type="log"))
+
+
+def per_class_accuracy(per_class, classes, title="Accuracy per class"):
+    """Grouped bars of per-class accuracy. per_class: {label: tensor of C accuracies}."""
+    fig = go.Figure()
+    for i, (label, acc) in enumerate(per_class.items()):
+        fig.add_bar(x=[str(c) for c in classes], y=_list(acc), name=label, marker_color=PALETTE[i % len(PALETTE)])
+    return _layout(fig, title, barmode="group", yaxis=dict(range=[0, 1.05], title="accuracy"),
+                   xaxis=dict(title="true class", type="category"))
+
+
+def comparison_table(rows, title="Comparison"):
+    """A table with one row per model. rows: {label: {column: value}}; numbers shown to 3 places."""
+    columns = list(dict.fromkeys(k for r in rows.values() for k in r))
+    fmt = lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)
+    cells = [list(rows)] + [[fmt(r.get(c, "")) for r in rows.values()] for c in columns]
+    fig = go.Figure(go.Table(header=dict(values=["model"] + columns, fill_color="#e8eef5", align="left"),
+                             cells=dict(values=cells, align="left")))
+    fig.update_layout(title=title, margin=dict(l=10, r=10, t=40, b=10), height=80 + 30 * len(rows))
+    return fig
+
+
+def image(x, title=""):
+    """A grey-scale picture of one image tensor (1, H, W) or (H, W)."""
+    x = torch.as_tensor(x).detach().cpu().float()
+    x = x[0] if x.dim() == 3 else x
+    fig = go.Figure(go.Heatmap(z=x.tolist(), colorscale="Greys", showscale=False))
+    fig.update_layout(title=title, width=220, height=240, margin=dict(l=10, r=10, t=40, b=10),
+                      xaxis=dict(visible=False), yaxis=dict(visible=False, autorange="reversed", scaleanchor="x"))
+    return fig

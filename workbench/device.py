@@ -1,0 +1,41 @@
+"""Where tensors live and how runs are made repeatable."""
+import contextlib
+import os
+import random
+
+import numpy as np
+import torch
+
+from . import _check
+
+DEVICES = ("cuda", "mps", "cpu")
+
+
+def pick_device():
+    """The best device here: cuda > mps > cpu. KD_WORKBENCH_DEVICE overrides (e.g. 'cpu')."""
+    wanted = os.environ.get("KD_WORKBENCH_DEVICE")
+    if wanted:
+        _check.one_of("KD_WORKBENCH_DEVICE", wanted.split(":")[0], DEVICES)
+        return torch.device(wanted)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def seed_everything(seed):
+    """Seed Python, NumPy and torch (all devices) so the same seed gives the same curve."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    return seed
+
+
+def autocast(device):
+    """bf16 mixed precision on CUDA; a no-op elsewhere (CPU runs stay exact and repeatable)."""
+    if torch.device(device).type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()

@@ -1,0 +1,184 @@
+"""The training loop: hard-label training and response-based distillation.
+
+One loop serves both. The teacher's logits on the transfer set are computed once per run
+(the transfer set is not augmented, so they never change) and its soft labels at the
+run's temperature are cached with them; each step then costs one student forward and
+backward. `steps(...)` yields an Event after every step and every epoch so that a widget
+can drive it cooperatively; `distill` and `train` run it to the end with callbacks."""
+import time
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+
+from . import losses
+from .config import DistillConfig
+from .data import Splits
+from .device import autocast
+
+EVAL_CHUNK = 4096
+
+
+@dataclass
+class Event:
+    """What a callback receives. kind is "step" (metrics of one batch) or "epoch"
+    (the epoch's averages plus validation accuracy)."""
+    kind: str
+    epoch: int
+    step: int
+    metrics: dict
+
+
+@dataclass
+class Result:
+    student: torch.nn.Module
+    history: list = field(default_factory=list)  # one dict per finished epoch
+    metrics: dict = field(default_factory=dict)  # final: train/val/test accuracy, ...
+    stopped: bool = False
+
+
+@torch.no_grad()
+def predict(model, x, chunk=EVAL_CHUNK):
+    """Logits of `model` on a whole tensor, in eval mode, in chunks; float32."""
+    was_training = model.training
+    model.eval()
+    try:
+        with autocast(x.device):
+            return torch.cat([model(x[i:i + chunk]).float() for i in range(0, len(x), chunk)])
+    finally:
+        model.train(was_training)
+
+
+def _check_run(model, splits, cfg, teacher):
+    if not isinstance(splits, Splits):
+        raise ValueError(f"splits must be a workbench.data.Splits (from wb.data.load), got {type(splits).__name__}")
+    if not isinstance(cfg, DistillConfig):
+        raise ValueError(f"cfg must be a workbench.DistillConfig, got {type(cfg).__name__}")
+    for name, m in (("student", model), ("teacher", teacher)):
+        if m is not None and not isinstance(m, torch.nn.Module):
+            raise ValueError(f"{name} must be a torch.nn.Module, got {type(m).__name__}")
+
+
+def _optimizer(cfg, params):
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, nesterov=True, weight_decay=cfg.weight_decay)
+    cls = torch.optim.AdamW if cfg.optimizer == "adamw" else torch.optim.Adam
+    return cls(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+def _batches(n, batch_size, generator, device):
+    """Shuffled index batches; a final batch of one is dropped (BatchNorm cannot use it)."""
+    order = torch.randperm(n, generator=generator).to(device)
+    for i in range(0, n, batch_size):
+        idx = order[i:i + batch_size]
+        if len(idx) > 1 or n == 1:
+            yield idx
+
+
+def _evaluate(model, split):
+    logits = predict(model, split.x)
+    return {"acc": (logits.argmax(1) == split.y).float().mean().item(),
+            "loss": F.cross_entropy(logits, split.y).item()}
+
+
+def steps(student, splits, cfg, teacher=None, stop=None):
+    """Run training as a generator of Events; its return value (StopIteration.value) is
+    the Result. With a teacher and cfg.alpha > 0 the loss is
+
+        alpha · T² · KL(softmax(t/T) ‖ softmax(s/T)) + (1 − alpha) · CE(s, y)
+
+    and the history records the KD term ("kd") and the hard-label term ("ce") apart."""
+    _check_run(student, splits, cfg, teacher)
+    train, device = splits.train, splits.train.x.device
+    student.to(device)
+    out = predict(student, train.x[:2])
+    if out.shape[1] != splits.num_classes:
+        raise ValueError(f"student must output {splits.num_classes} logits (the data set's classes), got {out.shape[1]}")
+
+    use_teacher = teacher is not None and cfg.alpha > 0
+    if use_teacher:
+        teacher.to(device)
+        teacher_logits = predict(teacher, train.x)  # once per run, reused every epoch
+        if teacher_logits.shape[1] != splits.num_classes:
+            raise ValueError(f"teacher must output {splits.num_classes} logits, got {teacher_logits.shape[1]}")
+        teacher_log_p = F.log_softmax(teacher_logits / cfg.temperature, dim=1)
+
+    opt = _optimizer(cfg, [p for p in student.parameters() if p.requires_grad])
+    gen = torch.Generator().manual_seed(cfg.seed)
+    result, step, t0 = Result(student), 0, time.perf_counter()
+    for epoch in range(1, cfg.epochs + 1):
+        student.train()
+        sums, seen, correct = {"loss": 0.0, "ce": 0.0, "kd": 0.0}, 0, 0
+        for idx in _batches(len(train), cfg.batch_size, gen, device):
+            if stop is not None and stop.is_set():
+                result.stopped = True
+                break
+            x, y = train.x[idx], train.y[idx]
+            with autocast(device):
+                logits = student(x).float()
+            ce = F.cross_entropy(logits, y)
+            parts = {"ce": ce}
+            if use_teacher:
+                parts["kd"] = losses.kl_from_log_probs(F.log_softmax(logits / cfg.temperature, 1),
+                                                       teacher_log_p[idx], cfg.temperature)
+                loss = cfg.alpha * parts["kd"] + (1 - cfg.alpha) * ce
+            else:
+                loss = ce
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+
+            step += 1
+            batch = {"loss": loss.item(), **{k: v.item() for k, v in parts.items()}}
+            for k, v in batch.items():
+                sums[k] += v * len(idx)
+            seen += len(idx)
+            correct += (logits.argmax(1) == y).sum().item()
+            yield Event("step", epoch, step, batch)
+        if result.stopped:
+            break
+        row = {"epoch": epoch, **{k: v / seen for k, v in sums.items() if k != "kd" or use_teacher},
+               "train_acc": correct / seen}
+        val = _evaluate(student, splits.val)
+        row.update(val_acc=val["acc"], val_loss=val["loss"])
+        result.history.append(row)
+        yield Event("epoch", epoch, step, row)
+
+    test = _evaluate(student, splits.test)
+    result.metrics = {"test_acc": test["acc"], "test_loss": test["loss"], "epochs": len(result.history),
+                      "steps": step, "seconds": time.perf_counter() - t0}
+    if result.history:
+        result.metrics.update(train_acc=result.history[-1]["train_acc"], val_acc=result.history[-1]["val_acc"])
+    if teacher is not None:
+        agree = predict(student, splits.test.x).argmax(1) == predict(teacher, splits.test.x).argmax(1)
+        result.metrics["test_agreement"] = agree.float().mean().item()
+    student.eval()
+    return result
+
+
+def run(events, callbacks=(), every_step=False):
+    """Drive a `steps(...)` generator to the end, passing epoch events (and step events
+    when every_step) to each callback; return its Result."""
+    while True:
+        try:
+            event = next(events)
+        except StopIteration as done:
+            return done.value
+        if event.kind == "epoch" or every_step:
+            for cb in callbacks:
+                cb(event)
+
+
+def distill(student, teacher, splits, cfg, callbacks=(), stop=None, every_step=False):
+    """Train `student` on the teacher's soft labels mixed with the hard labels (see
+    `steps`). `stop` (a threading.Event) ends the run within one step; the Result keeps
+    the history so far and says stopped=True."""
+    if teacher is None:
+        raise ValueError("teacher must be a torch.nn.Module; use wb.train for hard labels only")
+    return run(steps(student, splits, cfg, teacher=teacher, stop=stop), callbacks, every_step)
+
+
+def train(model, splits, cfg, callbacks=(), stop=None, every_step=False):
+    """Hard-label training (cross-entropy only; cfg.temperature and cfg.alpha are unused).
+    Same Result shape as `distill`."""
+    return run(steps(model, splits, cfg, teacher=None, stop=stop), callbacks, every_step)
