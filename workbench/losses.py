@@ -26,12 +26,8 @@ def kd_loss(student_logits, teacher_logits, temperature):
     _check.logits("student_logits", student_logits, ndim=2)
     _check.logits("teacher_logits", teacher_logits, ndim=2)
     _check.same_shape("student_logits", student_logits, "teacher_logits", teacher_logits)
-    return kl_from_log_probs(F.log_softmax(student_logits / temperature, dim=-1),
-                             F.log_softmax(teacher_logits / temperature, dim=-1), temperature)
-
-
-def kl_from_log_probs(log_p_s, log_p_t, temperature):
-    """kd_loss from log-probabilities already at temperature T, without argument checks:
-    the training loop caches the teacher's log_softmax(t/T) once per run and calls this
-    every step."""
+    log_p_s = F.log_softmax(student_logits / temperature, dim=-1)
+    log_p_t = F.log_softmax(teacher_logits / temperature, dim=-1)
     return F.kl_div(log_p_s, log_p_t, reduction="batchmean", log_target=True) * temperature**2
+
+
