@@ -24,7 +24,7 @@ lab: install
 	$(BIN)/jupyter lab notebooks/
 
 test: install
-	$(BIN)/python -m pytest tests notebooks --nbval-lax --current-env -p no:cacheprovider
+	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
 
 bench: install
 	$(BIN)/python bench/bench.py
