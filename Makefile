@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	@echo "$(CURDIR)" > $(STAMP)
 
 app: install
-	$(BIN)/voila notebooks/ --no-browser --port $(PORT) --Voila.ip=127.0.0.1 --strip_sources=True
+	$(BIN)/voila notebooks/app.ipynb --no-browser --port $(PORT) --Voila.ip=127.0.0.1 --strip_sources=True
 
 lab: install
 	$(BIN)/jupyter lab notebooks/

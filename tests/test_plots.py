@@ -29,9 +29,10 @@ def test_curves_loss_parts_and_table_from_histories():
     hist = [{"epoch": 1, "val_acc": 0.5, "kd": 2.0, "ce": 1.0}, {"epoch": 2, "val_acc": 0.8, "kd": 1.0, "ce": 0.5}]
     fig = plots.training_curves({"distilled": hist, "hard labels": [{"epoch": 1, "val_acc": 0.4}]})
     assert [t.name for t in fig.data] == ["distilled", "hard labels"] and list(fig.data[0].y) == [0.5, 0.8]
-    parts = plots.loss_parts(hist)
-    assert [list(t.y) for t in parts.data] == [[2.0, 1.0], [1.0, 0.5]]
-    assert len(plots.loss_parts([{"epoch": 1, "ce": 1.0}]).data) == 1
+    parts = plots.loss_parts({"distilled": hist, "hard labels": [{"epoch": 1, "ce": 1.0}]})
+    assert [list(t.y) for t in parts.data] == [[2.0, 1.0], [1.0, 0.5], [1.0]]
+    assert [t.name for t in parts.data] == ["distilled: KD term (T² · KL)", "distilled: hard-label term (CE)",
+                                            "hard labels: hard-label term (CE)"]
     table = plots.comparison_table({"distilled": {"accuracy": 0.9512}, "hard": {"accuracy": 0.9}})
     assert list(table.data[0].cells.values[1]) == ["0.951", "0.900"]
 

@@ -1,5 +1,10 @@
-"""KD Workbench widgets: plotly figures (widgets.plots, pure functions) and, on top of
-them, the interactive controls used by the notebooks and the Voila app."""
+"""KD Workbench widgets: plotly figures (widgets.plots, pure functions) and the
+interactive controls built on them, used by the notebooks and the Voila app."""
 from . import plots
+from .app import app
+from .dark_knowledge import DarkKnowledgeMap
+from .lab import DistillationLab
+from .runner import RunController
+from .temperature import TemperatureExplorer
 
-__all__ = ["plots"]
+__all__ = ["plots", "app", "DarkKnowledgeMap", "DistillationLab", "RunController", "TemperatureExplorer"]

@@ -84,14 +84,18 @@ def training_curves(histories, metric="val_acc", title=None):
     return _layout(fig, title or metric, xaxis=dict(title="epoch"), yaxis=dict(title=metric))
 
 
-def loss_parts(history, title="Loss terms"):
-    """The KD term and the hard-label (cross-entropy) term of one run, drawn apart."""
+def loss_parts(histories, title="Loss terms"):
+    """The KD term and the hard-label (cross-entropy) term of each run, drawn apart.
+    histories: {label: history}; a run without a teacher has only the hard-label term."""
     fig = go.Figure()
-    epochs = [row["epoch"] for row in history]
-    for i, (key, name) in enumerate([("kd", "KD term (T² · KL)"), ("ce", "hard-label term (CE)")]):
-        if history and key in history[0]:
-            fig.add_scatter(x=epochs, y=[row[key] for row in history], name=name, mode="lines+markers",
-                            line_color=PALETTE[i])
+    i = 0
+    for label, history in histories.items():
+        for key, term, dash in (("kd", "KD term (T² · KL)", "solid"), ("ce", "hard-label term (CE)", "dot")):
+            if history and key in history[0]:
+                fig.add_scatter(x=[row["epoch"] for row in history], y=[row[key] for row in history],
+                                name=f"{label}: {term}", mode="lines+markers",
+                                line=dict(color=PALETTE[i % len(PALETTE)], dash=dash))
+        i += 1
     return _layout(fig, title, xaxis=dict(title="epoch"), yaxis=dict(title="loss", type="log"))
 
 

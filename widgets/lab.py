@@ -1,0 +1,140 @@
+"""DistillationLab: a distilled student and a hard-label student trained side by side.
+
+Both students start from the same weights and see the same batches (same seed); the
+curves grow live, and at the end a table compares them with the teacher and a bar chart
+shows accuracy per class, so a class left out of the transfer set stands out."""
+import dataclasses
+
+import ipywidgets as W
+
+import workbench as wb
+
+from . import plots
+from .live import live, refresh
+from .runner import RunController
+from .temperature import temperature_slider
+
+STUDENT_WIDTHS = (8, 16, 32, 64, 128)
+RUNS = ("distilled", "hard labels")
+
+
+def parse_classes(text, classes):
+    """Class indices from a comma-separated list of class names ("3, 8"); "" for none."""
+    names = [c.strip() for c in text.split(",") if c.strip()]
+    unknown = [n for n in names if n not in classes]
+    if unknown:
+        raise ValueError(f"classes left out must be among {list(classes)}, separated by commas, got {unknown}")
+    return sorted({classes.index(n) for n in names})
+
+
+def _box(*children):
+    return W.VBox(list(children), layout=W.Layout(width="440px", padding="0 12px 0 0"))
+
+
+class DistillationLab:
+    def __init__(self, splits=None, teacher_names=None, epochs=30):
+        self.splits = splits or wb.data.load("digits")
+        names = teacher_names or wb.teachers.available(self.splits.name)
+        self._teachers = {}
+        style, wide = {"description_width": "initial"}, W.Layout(width="420px")
+        self.teacher = W.Dropdown(options=names, value=names[0], description="teacher", style=style)
+        self.width = W.Dropdown(options=STUDENT_WIDTHS, value=32, description="student: MLP hidden units", style=style)
+        self.temperature = temperature_slider(4.0, continuous=False)
+        self.alpha = W.FloatSlider(value=0.9, min=0, max=1, step=0.05, description="alpha (weight of KD)",
+                                   continuous_update=False, style=style, layout=wide)
+        self.epochs = W.IntText(value=epochs, description="epochs", style=style, layout=W.Layout(width="200px"))
+        self.lr = W.FloatText(value=1e-2, description="learning rate", style=style, layout=W.Layout(width="200px"))
+        self.fraction = W.FloatSlider(value=1.0, min=0.05, max=1.0, step=0.05, description="share of training data",
+                                      continuous_update=False, style=style, layout=wide)
+        self.left_out = W.Text(value="", placeholder="e.g. 3", description="classes left out", style=style)
+        self.seed = W.IntText(value=0, description="seed", style=style, layout=W.Layout(width="200px"))
+        self.controller = RunController(self.prepare, self.redraw)
+        self.message = self.controller.message
+
+        self.histories = {name: [] for name in RUNS}
+        self.rows, self.per_class = {}, {}
+        self.curves = live(plots.training_curves(self.histories, metric="val_acc", title="Validation accuracy"))
+        self.losses = live(plots.loss_parts(self.histories))
+        self.table = live(plots.comparison_table({}))
+        self.classes_fig = live(plots.per_class_accuracy({}, self.splits.classes))
+        for fig in (self.curves, self.losses, self.classes_fig):
+            fig.layout.height, fig.layout.width = 330, 470
+        self.table.layout.width = 700
+        self.results = W.VBox([self.table, self.classes_fig], layout=W.Layout(display="none"))
+        controls = _box(self.teacher, self.width, self.temperature, self.alpha, self.epochs, self.lr,
+                        self.fraction, self.left_out, self.seed, self.controller.widget)
+        self.widget = W.VBox([W.HBox([controls, W.VBox([self.curves, self.losses])]), self.results])
+
+    def teacher_model(self, name):
+        if name not in self._teachers:
+            self._teachers[name] = wb.teachers.get(name, device=self.splits.train.x.device)
+        return self._teachers[name]
+
+    def config(self):
+        return wb.DistillConfig(temperature=self.temperature.value, alpha=self.alpha.value, epochs=self.epochs.value,
+                                lr=self.lr.value, seed=self.seed.value)
+
+    def prepare(self, stop):
+        """Check the controls (ValueError: shown next to them) and set up both runs."""
+        cfg = self.config()
+        left_out = parse_classes(self.left_out.value, self.splits.classes)
+        train = wb.data.subsample(self.splits.train, self.fraction.value, seed=cfg.seed)
+        if left_out:
+            train = wb.data.without_classes(train, left_out)
+        transfer = dataclasses.replace(self.splits, train=train)
+        teacher = self.teacher_model(self.teacher.value)
+        students = {}
+        for name in RUNS:
+            wb.seed_everything(cfg.seed)  # the same initial weights for both students
+            students[name] = wb.models.build("mlp", self.splits.input_shape, self.splits.num_classes,
+                                             hidden=(self.width.value,))
+        runs = {"distilled": wb.steps(students["distilled"], transfer, cfg, teacher=teacher, stop=stop),
+                "hard labels": wb.steps(students["hard labels"], transfer, cfg, stop=stop)}
+        self.histories = {name: [] for name in RUNS}
+        self.rows, self.per_class = {}, {}
+        self.results.layout.display = "none"
+        steps_per_epoch = max(1, -(-len(train) // cfg.batch_size))
+        return self._lockstep(runs, teacher, cfg.epochs * steps_per_epoch)
+
+    def _lockstep(self, runs, teacher, total):
+        """Advance both runs one step at a time; yield the fraction done."""
+        live_runs, results, step = dict(runs), {}, 0
+        while live_runs:
+            for name, run in list(live_runs.items()):
+                try:
+                    event = next(run)
+                except StopIteration as end:
+                    results[name] = end.value
+                    del live_runs[name]
+                    continue
+                if event.kind == "epoch":
+                    self.histories[name].append(event.metrics)
+                elif name == RUNS[0]:
+                    step += 1
+            yield min(step / total, 1.0)
+        self._summarise(results, teacher)
+
+    def _summarise(self, results, teacher):
+        test = self.splits.test
+        self.rows = {"teacher": {**wb.analysis.report(teacher, test), "epochs": ""}}
+        for name, res in results.items():
+            self.rows[f"student, {name}"] = {**wb.analysis.report(res.student, test, teacher=teacher),
+                                             "epochs": res.metrics["epochs"]}
+            self.per_class[f"student, {name}"] = wb.analysis.per_class_accuracy(wb.predict(res.student, test.x), test.y)
+        self.per_class["teacher"] = wb.analysis.per_class_accuracy(wb.predict(teacher, test.x), test.y)
+
+    def redraw(self):
+        refresh(self.curves, plots.training_curves(self.histories, metric="val_acc", title="Validation accuracy"))
+        refresh(self.losses, plots.loss_parts(self.histories, title="Loss terms (training set)"))
+        for fig in (self.curves, self.losses):
+            fig.layout.height, fig.layout.width = 330, 470
+        if self.rows:
+            # visible before drawing: plotly measures a table's text to wrap it, and text
+            # measured in a hidden element comes out empty
+            self.results.layout.display = None
+            table = {k: {"test accuracy": v["accuracy"], "calibration error (ECE)": v["ece"],
+                         "agreement with teacher": v.get("agreement", ""), "epochs": v["epochs"]}
+                     for k, v in self.rows.items()}
+            refresh(self.table, plots.comparison_table(table, title="Test set"))
+            refresh(self.classes_fig, plots.per_class_accuracy(self.per_class, self.splits.classes))
+            self.table.layout.width, self.classes_fig.layout.height, self.classes_fig.layout.width = 700, 330, 700
