@@ -28,6 +28,7 @@ test: install
 
 bench: install
 	$(BIN)/python bench/bench.py
+	$(BIN)/python bench/bench_app.py
 
 teachers: install
 	$(BIN)/python -m workbench.teachers build

@@ -63,7 +63,8 @@ class TemperatureExplorer:
         self.kind = W.ToggleButtons(options=["probabilities", "logits"], description="values are")
         self.stats = W.HTML()
         bars, picture = self.figures()
-        self.bars, self.picture = live(bars), live(picture or plots.image(self.splits.test.x[0]))
+        self.bars, self.picture = live(bars), live(picture)
+        self._picture_of = index
         self.picture_box = W.Box([self.picture])
         self.data_box = W.HBox([self.teacher, self.index])
         self.own_box = W.VBox([self.names, self.values, self.kind])
@@ -93,7 +94,7 @@ class TemperatureExplorer:
         y = self.splits.test.y[i].item()
         return list(self.splits.classes), self.teacher_logits(self.teacher.value, i), y, f"a {self.splits.classes[y]}"
 
-    def figures(self):
+    def figures(self, with_picture=True):
         """The soft-label bars and the picture for the current controls; sets the stats."""
         names, z, y, what = self.current()
         t = self.temperature.value
@@ -106,7 +107,7 @@ class TemperatureExplorer:
                             f"<b>top class</b> {names[int(p.argmax())]} ({p.max().item():.3f})")
         bars = plots.soft_label_bars(p, names, hard_label=y, title=f"Soft labels of {what} at T = {t:.2f}")
         own = self.mode.value == "your own numbers"
-        picture = None if own else plots.image(self.splits.test.x[self.index.value], title=what)
+        picture = plots.image(self.splits.test.x[self.index.value], title=what) if with_picture and not own else None
         return bars, picture
 
     def update(self):
@@ -114,9 +115,11 @@ class TemperatureExplorer:
         self.own_box.layout.display = None if own else "none"
         self.data_box.layout.display = "none" if own else None
         self.picture_box.layout.display = "none" if own else None
-        bars, picture = self.figures()
+        shown = None if own else self.index.value
+        bars, picture = self.figures(with_picture=shown != self._picture_of)
         refresh(self.bars, bars)
-        if picture is not None:
+        if picture is not None:  # only when the image changed: a slider move redraws the bars alone
             refresh(self.picture, picture)
+            self._picture_of = shown
         self.message.clear()
         return self.probs

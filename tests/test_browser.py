@@ -1,0 +1,127 @@
+"""The Voila app in a real browser: Debian's chromium driven by Playwright.
+
+On a machine without chromium the test skips and says how to enable it; under CI
+(CI=true) a missing browser fails instead."""
+import os
+import pathlib
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+BARS = ".js-plotly-plot .bars .point path"
+
+
+def chromium_path():
+    found = os.environ.get("KD_WORKBENCH_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    how = ("browser tests need Chromium: on Debian/Ubuntu `apt-get install chromium`, elsewhere set "
+           "KD_WORKBENCH_CHROMIUM to a Chromium or Chrome executable")
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"no Chromium under CI: {how}")
+    pytest.skip(how)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("voila") / "voila.log", "w")
+    voila = pathlib.Path(sys.executable).with_name("voila")
+    proc = subprocess.Popen([str(voila), "notebooks/app.ipynb", "--no-browser", f"--port={port}",
+                             "--Voila.ip=127.0.0.1", "--strip_sources=True"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.time() + 60
+    while True:  # a TCP connect, not a GET: a GET of / would start a kernel run
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"voila did not start; see {log.name}")
+            time.sleep(0.2)
+    yield f"http://127.0.0.1:{port}/"
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def page(app_url):
+    executable = chromium_path()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    print(f"\nscreenshots in {SHOTS}")
+    errors = []
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+        pg.on("pageerror", lambda e: errors.append(str(e)))
+        pg.goto(app_url, timeout=120_000)
+        pg.wait_for_selector(BARS, state="attached", timeout=120_000)
+        pg.errors = errors
+        yield pg
+        browser.close()
+
+
+def bar_paths(pg):
+    return [e.get_attribute("d") for e in pg.query_selector_all(BARS)]
+
+
+def open_tab(pg, title):
+    pg.click(f".lm-TabBar-tab:has-text('{title}')")
+    pg.wait_for_timeout(500)
+
+
+def test_app_renders_without_errors_and_the_slider_moves_the_bars(page):
+    text = page.inner_text("body")
+    assert "KD Workbench" in text and "Soft labels" in text
+    assert "Traceback" not in text and not page.query_selector_all(".kd-error")
+    assert not page.query_selector_all('[data-mime-type="application/vnd.jupyter.stderr"]')
+    page.screenshot(path=str(SHOTS / "soft_labels.png"))
+    before = bar_paths(page)
+    assert len(before) == 20  # hard and soft bars for ten digits
+    handle = page.query_selector(".widget-slider .noUi-handle")
+    handle.focus()
+    for _ in range(15):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"(b) => [...document.querySelectorAll('{BARS}')].map(e => e.getAttribute('d')).join() != b",
+                           arg=",".join(before), timeout=10_000)
+    assert bar_paths(page) != before
+    page.screenshot(path=str(SHOTS / "soft_labels_hot.png"))
+    assert not page.errors
+
+
+def test_dark_knowledge_tab_draws_a_heatmap(page):
+    open_tab(page, "Dark knowledge")
+    page.wait_for_selector(".js-plotly-plot .heatmaplayer", state="attached", timeout=10_000)
+    assert "Most confusable pairs" in page.inner_text("body")
+    page.screenshot(path=str(SHOTS / "dark_knowledge.png"))
+
+
+def test_a_short_run_draws_curves_and_the_final_table(page):
+    open_tab(page, "Distillation lab")
+    epochs = page.locator(".widget-text:has-text('epochs') input")
+    epochs.fill("8")
+    epochs.press("Enter")
+    page.click("button:has-text('Run')")
+    page.wait_for_selector("text=Done.", timeout=60_000)
+    page.wait_for_function("() => document.body.textContent.includes('student, distilled')", timeout=10_000)
+    lines = page.query_selector_all(".js-plotly-plot .scatterlayer .trace .lines path")
+    assert len(lines) >= 2 and all(len(p.get_attribute("d") or "") > 20 for p in lines[:2])
+    table = page.text_content(".js-plotly-plot .table")
+    assert "test accuracy" in table and "student, hard labels" in table
+    assert not page.query_selector_all(".kd-error") and not page.errors
+    page.query_selector(".js-plotly-plot .table").scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "distillation_lab.png"), full_page=True)

@@ -1,0 +1,161 @@
+"""Widget logic without a browser: controls in, figure data out."""
+import asyncio
+import time
+
+import pytest
+import torch
+
+import workbench as wb
+from widgets import DarkKnowledgeMap, DistillationLab, RunController, TemperatureExplorer
+
+
+def soft_bars(te):
+    return torch.tensor(te.bars.data[-1].y)
+
+
+def test_higher_temperature_gives_higher_entropy_in_the_figure(digits):
+    te = TemperatureExplorer(digits)
+    entropies = []
+    for t in (0.5, 1.0, 4.0, 20.0, 50.0):
+        te.temperature.value = t
+        entropies.append(wb.analysis.entropy(soft_bars(te)).item())
+        assert f"T = {t:.2f}" in te.bars.layout.title.text
+    assert all(a < b for a, b in zip(entropies, entropies[1:]))
+    hard = te.bars.data[0].y
+    assert sum(hard) == 1.0 and hard.index(1.0) == digits.test.y[te.index.value].item()
+
+
+def test_changing_the_example_and_teacher_redraws(digits):
+    te = TemperatureExplorer(digits)
+    before = soft_bars(te)
+    te.index.value = 7
+    assert not torch.equal(before, soft_bars(te))
+    te.teacher.value = "digits/cnn"
+    assert "a " + digits.classes[digits.test.y[7].item()] in te.picture.layout.title.text
+
+
+def test_your_own_numbers_at_t_1_give_them_back_and_flatten_as_t_rises(digits):
+    te = TemperatureExplorer(digits)
+    te.mode.value = "your own numbers"
+    te.temperature.value = 1.0
+    assert list(te.bars.data[-1].x) == ["cat", "dog", "bird"]
+    assert soft_bars(te).tolist() == pytest.approx([0.05, 0.90, 0.05], abs=1e-5)
+    te.temperature.value = 10.0
+    assert soft_bars(te).max().item() < 0.5
+    assert "dog" in te.stats.value
+    te.kind.value = "logits"
+    te.values.value = "0, 0, 0"
+    assert soft_bars(te).tolist() == pytest.approx([1 / 3] * 3, abs=1e-6)
+
+
+@pytest.mark.parametrize("names, values, message", [
+    ("cat, dog, bird", "0.5, 0.6, 0.1", "probabilities must be >= 0 and sum to 1, got sum 1.2"),
+    ("cat, dog, bird", "0.5, 0.5", "values must give one number per class (3 classes), got 2 numbers"),
+    ("cat, dog, bird", "0.5, lots, 0.1", "values must be numbers separated by commas"),
+    ("cat", "1.0", "class names must list at least 2 classes"),
+])
+def test_bad_numbers_show_a_message_and_keep_the_last_figure_and_the_text(digits, names, values, message):
+    te = TemperatureExplorer(digits)
+    te.mode.value = "your own numbers"
+    good = soft_bars(te)
+    te.names.value, te.values.value = names, values
+    assert message in te.message.text and "Traceback" not in te.message.value
+    assert torch.equal(soft_bars(te), good) or len(te.bars.data[-1].y) != 3
+    assert te.values.value == values  # what the learner typed is still there
+    te.names.value, te.values.value = "cat, dog, bird", "0.2, 0.3, 0.5"
+    assert te.message.text == ""
+
+
+def test_dark_knowledge_map_follows_temperature_and_teacher(digits):
+    dk = DarkKnowledgeMap(digits)
+    cold = dk.matrix.diagonal().mean().item()
+    dk.temperature.value = 20.0
+    hot = dk.matrix.diagonal().mean().item()
+    assert hot < cold
+    z = dk.heatmap.data[0].z
+    assert z[1][8] == pytest.approx(dk.matrix[1, 8].item()) and "Most confusable" in dk.pairs.value
+    dk.teacher.value = "digits/cnn"
+    assert "digits/cnn" in dk.heatmap.layout.title.text
+
+
+def run_lab(lab, epochs):
+    lab.epochs.value = epochs
+    lab.controller.start()  # no event loop here: runs to the end
+    return lab
+
+
+def test_run_fills_both_curves_the_loss_parts_and_the_table(digits):
+    lab = run_lab(DistillationLab(digits), epochs=4)
+    assert lab.message.text == "Done."
+    curves = {t.name: list(t.y) for t in lab.curves.data}
+    assert set(curves) == {"distilled", "hard labels"} and all(len(v) == 4 for v in curves.values())
+    names = [t.name for t in lab.losses.data]
+    assert "distilled: KD term (T² · KL)" in names and "hard labels: hard-label term (CE)" in names
+    assert "hard labels: KD term (T² · KL)" not in names
+    assert list(lab.table.data[0].cells.values[0]) == ["teacher", "student, distilled", "student, hard labels"]
+    assert len(lab.classes_fig.data) == 3 and lab.results.layout.display is None
+    assert lab.controller.progress.value == pytest.approx(1.0)
+
+
+def test_a_left_out_class_shows_in_per_class_accuracy(digits):
+    lab = DistillationLab(digits)
+    lab.left_out.value, lab.temperature.value, lab.alpha.value = "3", 8.0, 1.0
+    run_lab(lab, epochs=30)
+    assert lab.per_class["student, hard labels"][3].item() == 0.0
+    assert lab.per_class["student, distilled"][3].item() > 0.3
+
+
+@pytest.mark.parametrize("control, value, message", [
+    ("lr", 0.0, "lr must be a finite number > 0, got 0.0"),
+    ("epochs", -2, "epochs must be an integer >= 1, got -2"),
+    ("left_out", "3, 12", "classes left out must be among"),
+    ("seed", -1, "seed must be an integer >= 0, got -1"),
+])
+def test_bad_values_show_the_engines_message_and_start_nothing(digits, control, value, message):
+    lab = DistillationLab(digits)
+    setattr(getattr(lab, control), "value", value)
+    assert lab.controller.start() is None
+    assert message in lab.message.text
+    assert lab.histories == {"distilled": [], "hard labels": []} and not lab.controller.running
+
+
+def test_stop_answers_within_a_step_and_a_second_run_is_refused(digits):
+    lab = DistillationLab(digits)
+    lab.epochs.value = 200
+
+    async def scenario():
+        task = lab.controller.start()
+        for _ in range(30):  # let a few steps run
+            await asyncio.sleep(0)
+        assert lab.controller.running and lab.controller.run_button.disabled
+        assert lab.controller.start() is None
+        assert "already in progress" in lab.message.text
+        lab.controller.stop_button.click()
+        await asyncio.wait_for(task, timeout=30)
+
+    asyncio.run(scenario())
+    assert lab.message.text == "Stopped."
+    done = [len(h) for h in lab.histories.values()]
+    assert max(done) < 200
+    assert lab.rows  # the partly trained students are still compared
+    assert not lab.controller.running and not lab.controller.run_button.disabled
+
+
+def test_the_controller_shows_errors_raised_during_a_run_and_throttles_redraws():
+    drawn = []
+
+    def prepare(stop):
+        def work():
+            for i in range(2000):
+                yield i / 2000
+            raise RuntimeError("the engine broke")
+        return work()
+
+    rc = RunController(prepare, lambda: drawn.append(1), min_interval=0.05)
+    t0 = time.perf_counter()
+    rc.start()
+    elapsed = time.perf_counter() - t0
+    assert rc.message.text == "⚠ RuntimeError: the engine broke"
+    assert not rc.run_button.disabled and rc.stop_button.disabled
+    # 2000 tiny steps, but at most one redraw per min_interval
+    assert 1 <= rc.redraws == len(drawn) <= elapsed / 0.05 + 1
