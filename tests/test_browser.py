@@ -100,6 +100,12 @@ def test_app_renders_without_errors_and_the_slider_moves_the_bars(page):
                            arg=",".join(before), timeout=10_000)
     assert bar_paths(page) != before
     page.screenshot(path=str(SHOTS / "soft_labels_hot.png"))
+    page.click("button:has-text('your own numbers')")
+    page.wait_for_function(f"() => document.querySelectorAll('{BARS}').length == 6", timeout=10_000)  # cat, dog, bird
+    ticks = [t.text_content() for t in page.query_selector_all(".js-plotly-plot .xtick text")]
+    assert {"cat", "dog", "bird"} <= set(ticks)
+    page.screenshot(path=str(SHOTS / "soft_labels_own_numbers.png"))
+    page.click("button:has-text('data set example')")
     assert not page.errors
 
 
