@@ -1,10 +1,14 @@
 """What a teacher knows and how a student compares: soft labels, entropy, dark knowledge,
 agreement and calibration. Functions take logits (tensors) or a model and a Split."""
+import numpy as np
 import torch
+from scipy.linalg import orthogonal_procrustes
+from sklearn.decomposition import PCA
 from torchmetrics.functional.classification import multiclass_calibration_error
 
 from . import _check
 from .data import Split
+from .features import predict_features
 from .losses import soft_targets
 from .train import predict
 
@@ -93,3 +97,47 @@ def report(model, data, teacher=None):
     if teacher is not None:
         row["agreement"] = accuracy(logits, predict(teacher, data.x).argmax(1))
     return row
+
+
+def features(model, x, layer):
+    """The named layer's output for inputs x, flattened per example (eval mode)."""
+    return predict_features(model, x, [layer])[1][layer].flatten(1)
+
+
+def linear_cka(x, y):
+    """Linear centred kernel alignment (Kornblith et al. 2019) of two feature matrices
+    of the same examples (n × d₁, n × d₂; widths may differ):
+
+        CKA = ‖Yᵀ X‖²_F / (‖Xᵀ X‖_F · ‖Yᵀ Y‖_F),  X, Y centred per column.
+
+    1 for features equal up to rotation and isotropic scaling, near 0 for unrelated ones."""
+    x, y = x.flatten(1).double(), y.flatten(1).double()
+    if len(x) != len(y):
+        raise ValueError(f"x and y must describe the same examples, got {len(x)} and {len(y)} rows")
+    x, y = x - x.mean(0), y - y.mean(0)
+    return ((y.t() @ x).norm() ** 2 / ((x.t() @ x).norm() * (y.t() @ y).norm())).item()
+
+
+def project_2d(feats, reference=None):
+    """2-D PCA of features (scikit-learn). With `reference` (another n × 2 projection of
+    the same examples) the result is rotated, reflected and scaled onto it by orthogonal
+    Procrustes (SciPy), so two models' pictures can be compared point by point."""
+    points = PCA(n_components=2).fit_transform(feats.flatten(1).double().cpu().numpy())
+    if reference is not None:
+        ref = np.asarray(reference, dtype=np.float64)
+        rotation, _ = orthogonal_procrustes(points, ref)
+        points = points @ rotation
+        points *= np.linalg.norm(ref) / max(np.linalg.norm(points), 1e-12)
+    return points
+
+
+def relation_matrix(feats, kind="distance"):
+    """Pairwise relations of a batch: "distance" (Euclidean, divided by the mean
+    off-diagonal distance, as RKD sees it) or "cosine" similarity (as SP sees it)."""
+    _check.one_of("kind", kind, ("distance", "cosine"))
+    f = feats.flatten(1).float()
+    if kind == "cosine":
+        f = torch.nn.functional.normalize(f, dim=1)
+        return (f @ f.t()).cpu()
+    d = torch.cdist(f, f)
+    return (d / d[d > 0].mean()).cpu()

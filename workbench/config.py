@@ -4,13 +4,22 @@ from dataclasses import dataclass, replace
 from . import _check
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
+FEATURE_LOSSES = ("hint", "attention")
+RELATION_LOSSES = ("rkd_distance", "rkd_angle", "rkd", "similarity")
 
 
 @dataclass(frozen=True)
 class DistillConfig:
     """loss = alpha · kd_loss(student, teacher, temperature) + (1 − alpha) · cross_entropy(student, labels)
+           + feature_weight · Σ_pairs feature_loss(student layer, teacher layer)
+           + relation_weight · relation_loss(student embedding, teacher embedding)
 
-    alpha = 0 is plain hard-label training; alpha = 1 learns from the teacher alone."""
+    alpha = 0 is plain hard-label training; alpha = 1 learns from the teacher alone.
+    feature_pairs names (teacher_layer, student_layer) pairs (see wb.models.layer_names);
+    "hint" (FitNets) passes the student's feature through a trained regressor to the
+    teacher's shape, "attention" compares attention maps of conv features.
+    relation_pair is a (teacher_layer, student_layer) pair, or None for the logits;
+    "rkd" is distance + 2 · angle (the 25 : 50 ratio of Park et al. 2019)."""
     temperature: float = 4.0
     alpha: float = 0.9
     epochs: int = 30
@@ -19,6 +28,12 @@ class DistillConfig:
     seed: int = 0
     optimizer: str = "adam"
     weight_decay: float = 0.0
+    feature_weight: float = 0.0
+    feature_loss: str = "hint"
+    feature_pairs: tuple = ()
+    relation_weight: float = 0.0
+    relation_loss: str = "rkd_distance"
+    relation_pair: tuple = None
 
     def __post_init__(self):
         _check.positive("temperature", self.temperature)
@@ -31,6 +46,26 @@ class DistillConfig:
         _check.one_of("optimizer", self.optimizer, OPTIMIZERS)
         if isinstance(self.weight_decay, bool) or not isinstance(self.weight_decay, (int, float)) or not self.weight_decay >= 0:
             raise ValueError(f"weight_decay must be a number >= 0, got {self.weight_decay!r}")
+        for name in ("feature_weight", "relation_weight"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        _check.one_of("feature_loss", self.feature_loss, FEATURE_LOSSES)
+        _check.one_of("relation_loss", self.relation_loss, RELATION_LOSSES)
+        pairs = tuple(tuple(p) if isinstance(p, (list, tuple)) else p for p in self.feature_pairs)
+        if not all(isinstance(p, tuple) and len(p) == 2 and all(isinstance(n, str) for n in p) for p in pairs):
+            raise ValueError(f"feature_pairs must be (teacher_layer, student_layer) pairs of layer names, "
+                             f"got {self.feature_pairs!r}")
+        object.__setattr__(self, "feature_pairs", pairs)
+        if self.feature_weight > 0 and not pairs:
+            raise ValueError("feature_pairs must name at least one (teacher_layer, student_layer) pair when "
+                             f"feature_weight > 0, got {self.feature_pairs!r}")
+        if self.relation_pair is not None:
+            pair = tuple(self.relation_pair) if isinstance(self.relation_pair, (list, tuple)) else None
+            if pair is None or len(pair) != 2 or not all(isinstance(n, str) for n in pair):
+                raise ValueError(f"relation_pair must be a (teacher_layer, student_layer) pair or None (the logits), "
+                                 f"got {self.relation_pair!r}")
+            object.__setattr__(self, "relation_pair", pair)
 
     def replace(self, **changes):
         """A copy with some fields changed (validated again)."""

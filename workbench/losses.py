@@ -2,6 +2,7 @@
 
 Reductions follow RepDistiller's (sum over classes, mean over the batch), so a value here
 means the same as a value there."""
+import torch
 import torch.nn.functional as F
 
 from . import _check
@@ -31,3 +32,90 @@ def kd_loss(student_logits, teacher_logits, temperature):
     return F.kl_div(log_p_s, log_p_t, reduction="batchmean", log_target=True) * temperature**2
 
 
+
+
+def _features(name, x, min_dim=2):
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point() or x.dim() < min_dim:
+        raise ValueError(f"{name} must be a floating-point torch.Tensor with at least {min_dim} dimensions "
+                         f"(batch first), got {getattr(x, 'shape', type(x).__name__)}")
+    if not torch.isfinite(x).all():
+        raise ValueError(f"{name} must be finite; it contains NaN or inf")
+    return x
+
+
+def _same_batch(fs, ft):
+    if len(fs) != len(ft):
+        raise ValueError(f"student and teacher features must have the same batch size, got {len(fs)} and {len(ft)}")
+
+
+def hint_loss(student_features, teacher_features):
+    """FitNets (Romero et al. 2015): mean over all elements of (f_s − f_t)², where f_s has
+    already gone through the student's regressor (a linear or 1×1-conv layer) to the
+    teacher's shape."""
+    _features("student_features", student_features)
+    _features("teacher_features", teacher_features)
+    if student_features.shape != teacher_features.shape:
+        raise ValueError(f"student_features must have the teacher's shape {tuple(teacher_features.shape)}, got "
+                         f"{tuple(student_features.shape)}: pass them through a regressor first "
+                         f"(wb.models.regressor, as DistillConfig.feature_pairs does)")
+    return F.mse_loss(student_features, teacher_features)
+
+
+def attention_map(f, p=2):
+    """a(f) = L2-normalise(mean over channels of f^p), flattened per sample (Zagoruyko &
+    Komodakis 2017)."""
+    return F.normalize(f.pow(p).mean(1).flatten(1), dim=1)
+
+
+def attention_transfer(student_features, teacher_features, p=2):
+    """Attention transfer (Zagoruyko & Komodakis 2017): mean over batch and positions of
+    (a(f_s) − a(f_t))², a(f) = L2-normalise(mean_channels f^p). Channel counts may
+    differ; when the maps differ in size the larger is average-pooled to the smaller."""
+    fs = _features("student_features", student_features, min_dim=4)
+    ft = _features("teacher_features", teacher_features, min_dim=4)
+    _same_batch(fs, ft)
+    hs, ht = fs.shape[-2:], ft.shape[-2:]
+    if hs != ht:
+        small = (min(hs[0], ht[0]), min(hs[1], ht[1]))
+        fs, ft = F.adaptive_avg_pool2d(fs, small), F.adaptive_avg_pool2d(ft, small)
+    return (attention_map(fs, p) - attention_map(ft, p)).pow(2).mean()
+
+
+def similarity_preserving(student_features, teacher_features):
+    """Similarity-preserving KD (Tung & Mori 2019): G = f·fᵀ of the flattened batch with
+    rows L2-normalised, loss Σ (G_t − G_s)² / B². Works across feature widths."""
+    fs = _features("student_features", student_features).flatten(1)
+    ft = _features("teacher_features", teacher_features).flatten(1)
+    _same_batch(fs, ft)
+    gs = F.normalize(fs @ fs.t(), dim=1)
+    gt = F.normalize(ft @ ft.t(), dim=1)
+    return (gt - gs).pow(2).sum() / len(fs) ** 2
+
+
+def _normalised_distances(e):
+    d = torch.cdist(e, e)
+    return d / d[d > 0].mean()
+
+
+def rkd_distance(student_embeddings, teacher_embeddings):
+    """RKD distance (Park et al. 2019): pairwise Euclidean distances of the batch, each
+    matrix divided by the mean of its off-diagonal entries; smooth-L1 (β = 1), mean over
+    all B² entries. Unchanged when both embeddings are scaled. Paper's weight: 25."""
+    es = _features("student_embeddings", student_embeddings).flatten(1)
+    et = _features("teacher_embeddings", teacher_embeddings).flatten(1)
+    _same_batch(es, et)
+    return F.smooth_l1_loss(_normalised_distances(es), _normalised_distances(et))
+
+
+def _angles(e):
+    diff = F.normalize(e.unsqueeze(0) - e.unsqueeze(1), dim=2)  # unit x_j − x_i; zero stays zero
+    return (diff @ diff.transpose(1, 2)).flatten()  # cos of the angle at i between j and k
+
+
+def rkd_angle(student_embeddings, teacher_embeddings):
+    """RKD angle (Park et al. 2019): cosines of the angle at i between x_j − x_i and
+    x_k − x_i for all B³ triples; smooth-L1, mean over B³. Paper's weight: 50."""
+    es = _features("student_embeddings", student_embeddings).flatten(1)
+    et = _features("teacher_embeddings", teacher_embeddings).flatten(1)
+    _same_batch(es, et)
+    return F.smooth_l1_loss(_angles(es), _angles(et))

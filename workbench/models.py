@@ -93,6 +93,21 @@ def build(name, input_shape, num_classes, **size):
     return fn(input_shape, num_classes, **size)
 
 
+def regressor(student_shape, teacher_shape):
+    """The FitNets regressor from a student feature to the teacher's shape (shapes
+    without the batch): a linear layer for flat features, a 1×1 convolution for feature
+    maps of the same height and width."""
+    s, t = tuple(student_shape), tuple(teacher_shape)
+    if len(t) == 1:
+        flat = int(torch.tensor(s).prod())
+        return nn.Linear(flat, t[0]) if len(s) == 1 else nn.Sequential(nn.Flatten(), nn.Linear(flat, t[0]))
+    if len(t) == 3 and len(s) == 3 and s[1:] == t[1:]:
+        return nn.Conv2d(s[0], t[0], kernel_size=1)
+    raise ValueError(f"a student feature of shape {s} cannot be regressed to the teacher's {t}: a 1x1 conv needs "
+                     f"feature maps of the same height and width, a linear layer a flat teacher feature; "
+                     f"pick another layer pair")
+
+
 def count_parameters(model, trainable_only=False):
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 

@@ -14,6 +14,8 @@ import torch.nn.functional as F
 from .config import DistillConfig
 from .data import Splits
 from .device import autocast
+from .features import Terms
+from .models import tap
 
 EVAL_CHUNK = 4096
 
@@ -34,6 +36,7 @@ class Result:
     history: list = field(default_factory=list)  # one dict per finished epoch
     metrics: dict = field(default_factory=dict)  # final: train/val/test accuracy, ...
     stopped: bool = False
+    regressors: torch.nn.ModuleList = None  # FitNets regressors, one per hint layer pair
 
 
 @torch.no_grad()
@@ -84,71 +87,70 @@ def _evaluate(model, split):
 
 def steps(student, splits, cfg, teacher=None, stop=None):
     """Run training as a generator of Events; its return value (StopIteration.value) is
-    the Result. With a teacher and cfg.alpha > 0 the loss is
+    the Result. With a teacher the loss is
 
         alpha · T² · KL(softmax(t/T) ‖ softmax(s/T)) + (1 − alpha) · CE(s, y)
+        + feature_weight · feature term + relation_weight · relation term
 
-    and the history records the KD term ("kd") and the hard-label term ("ce") apart."""
+    (the last two when their weights are set; see DistillConfig) and the history
+    records each term apart: "kd", "ce", "feature", "relation"."""
     _check_run(student, splits, cfg, teacher)
     train, device = splits.train, splits.train.x.device
     student.to(device)
     out = predict(student, train.x[:2])
     if out.shape[1] != splits.num_classes:
         raise ValueError(f"student must output {splits.num_classes} logits (the data set's classes), got {out.shape[1]}")
+    if teacher is None and (cfg.feature_weight > 0 or cfg.relation_weight > 0):
+        raise ValueError("feature_weight and relation_weight need a teacher: use wb.distill, not wb.train")
 
-    use_teacher = teacher is not None and cfg.alpha > 0
-    if use_teacher:
+    soft = None
+    if teacher is not None and cfg.alpha > 0:
         teacher.to(device)
         teacher_logits = predict(teacher, train.x)  # once per run, reused every epoch
         if teacher_logits.shape[1] != splits.num_classes:
             raise ValueError(f"teacher must output {splits.num_classes} logits, got {teacher_logits.shape[1]}")
-        teacher_p = F.softmax(teacher_logits / cfg.temperature, dim=1)
-        teacher_h = torch.special.entr(teacher_p).sum(1) * cfg.temperature**2  # T² · H(p_t) per example
+        p = F.softmax(teacher_logits / cfg.temperature, dim=1)
+        soft = (p, torch.special.entr(p).sum(1) * cfg.temperature**2)  # soft labels, T² · H(p_t) per example
+    terms = None
+    if teacher is not None and (cfg.feature_weight > 0 or cfg.relation_weight > 0):
+        terms = Terms(student, teacher.to(device), train.x, cfg)  # teacher features, once per run
 
-    opt = _optimizer(cfg, [p for p in student.parameters() if p.requires_grad], device)
+    params = [p for p in student.parameters() if p.requires_grad]
+    if terms is not None:
+        params += list(terms.regressors.parameters())  # trained with the student
+    opt = _optimizer(cfg, params, device)
     gen = torch.Generator().manual_seed(cfg.seed)
     result, step, t0 = Result(student), 0, time.perf_counter()
-    for epoch in range(1, cfg.epochs + 1):
-        student.train()
-        sums, seen, correct = {"loss": 0.0, "ce": 0.0, "kd": 0.0}, 0, 0
-        for idx in _batches(len(train), cfg.batch_size, gen, device):
-            if stop is not None and stop.is_set():
-                result.stopped = True
-                break
-            x, y = train.x[idx], train.y[idx]
-            with autocast(device):
-                logits = student(x).float()
-            ce = F.cross_entropy(logits, y)
-            if use_teacher:
-                # soft = cross-entropy to the teacher at T; T² and the weights are folded
-                # into one fused op: loss = (1 − alpha)·ce + alpha·T²·soft
-                soft = F.cross_entropy(logits / cfg.temperature, teacher_p[idx])
-                loss = torch.add(ce * (1 - cfg.alpha), soft, alpha=cfg.alpha * cfg.temperature**2)
-                ce_v, soft_v, h_v = torch.stack([ce, soft, teacher_h[idx].mean()]).tolist()
-                kd_v = soft_v * cfg.temperature**2 - h_v  # = kd_loss: KL is cross-entropy minus entropy
-                batch = {"loss": cfg.alpha * kd_v + (1 - cfg.alpha) * ce_v, "ce": ce_v, "kd": kd_v}
-            else:
-                loss = ce
-                batch = {"ce": ce.item()}
-                batch["loss"] = batch["ce"]
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+    result.regressors = terms.regressors if terms is not None else None
+    with tap(student, terms.student_layers if terms is not None else []) as student_feats:
+        for epoch in range(1, cfg.epochs + 1):
+            student.train()
+            sums, seen, correct = {}, 0, 0
+            for idx in _batches(len(train), cfg.batch_size, gen, device):
+                if stop is not None and stop.is_set():
+                    result.stopped = True
+                    break
+                x, y = train.x[idx], train.y[idx]
+                with autocast(device):
+                    logits = student(x).float()
+                loss, batch = _loss(logits, y, idx, cfg, soft, terms, student_feats)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
 
-            step += 1
-            for k, v in batch.items():
-                sums[k] += v * len(idx)
-            seen += len(idx)
-            correct += (logits.argmax(1) == y).sum().item()
-            yield Event("step", epoch, step, batch)
-        if result.stopped:
-            break
-        row = {"epoch": epoch, **{k: v / seen for k, v in sums.items() if k != "kd" or use_teacher},
-               "train_acc": correct / seen}
-        val = _evaluate(student, splits.val)
-        row.update(val_acc=val["acc"], val_loss=val["loss"])
-        result.history.append(row)
-        yield Event("epoch", epoch, step, row)
+                step += 1
+                for k, v in batch.items():
+                    sums[k] = sums.get(k, 0.0) + v * len(idx)
+                seen += len(idx)
+                correct += (logits.argmax(1) == y).sum().item()
+                yield Event("step", epoch, step, batch)
+            if result.stopped:
+                break
+            row = {"epoch": epoch, **{k: v / seen for k, v in sums.items()}, "train_acc": correct / seen}
+            val = _evaluate(student, splits.val)
+            row.update(val_acc=val["acc"], val_loss=val["loss"])
+            result.history.append(row)
+            yield Event("epoch", epoch, step, row)
 
     test = _evaluate(student, splits.test)
     result.metrics = {"test_acc": test["acc"], "test_loss": test["loss"], "epochs": len(result.history),
@@ -160,6 +162,31 @@ def steps(student, splits, cfg, teacher=None, stop=None):
         result.metrics["test_agreement"] = agree.float().mean().item()
     student.eval()
     return result
+
+
+def _loss(logits, y, idx, cfg, soft, terms, student_feats):
+    """The step's loss tensor and its terms as floats (for the history)."""
+    ce = F.cross_entropy(logits, y)
+    if soft is not None:
+        teacher_p, teacher_h = soft
+        # cross-entropy to the teacher's soft labels at T; T² and the weights are folded
+        # into one fused op: loss = (1 − alpha)·ce + alpha·T²·soft_ce
+        soft_ce = F.cross_entropy(logits / cfg.temperature, teacher_p[idx])
+        loss = torch.add(ce * (1 - cfg.alpha), soft_ce, alpha=cfg.alpha * cfg.temperature**2)
+        ce_v, soft_v, h_v = torch.stack([ce, soft_ce, teacher_h[idx].mean()]).tolist()
+        kd_v = soft_v * cfg.temperature**2 - h_v  # = kd_loss: KL is cross-entropy minus entropy
+        batch = {"loss": cfg.alpha * kd_v + (1 - cfg.alpha) * ce_v, "ce": ce_v, "kd": kd_v}
+    else:
+        loss = ce
+        batch = {"ce": ce.item()}
+        batch["loss"] = batch["ce"]
+    if terms is not None:
+        for name, value in terms(student_feats, logits, idx).items():
+            weight = cfg.feature_weight if name == "feature" else cfg.relation_weight
+            loss = loss + weight * value
+            batch[name] = value.item()
+            batch["loss"] += weight * batch[name]
+    return loss, batch
 
 
 def run(events, callbacks=(), every_step=False):
