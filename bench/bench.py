@@ -65,21 +65,36 @@ def main():
           f"digits train set {len(splits.train)} examples, student mlp(32), teacher digits/mlp-large")
 
     wb.distill(student(splits), teacher, splits, cfg.replace(epochs=3))  # warm-up
-    hard, kd, naive, cnn_hard, cnn_kd = [], [], [], [], []
+    rich = cfg.replace(feature_weight=1.0, feature_pairs=[("act2", "act1")], relation_weight=1.0,
+                       relation_loss="rkd_distance", relation_pair=("act2", "act1"))
+    cnn_teacher = wb.teachers.get("digits/cnn", device=device)
+    cnn_rich = cfg.replace(feature_weight=1.0, feature_pairs=[("block2", "block2")], relation_weight=1.0,
+                           relation_loss="rkd_distance", relation_pair=("pool", "pool"))
+    hard, kd, naive, cnn_hard, cnn_kd, feat, cnn_kd2, cnn_feat = [], [], [], [], [], [], [], []
     for _ in range(REPEATS):
         hard.append(timed(lambda: wb.train(student(splits), splits, cfg)))
         kd.append(timed(lambda: wb.distill(student(splits), teacher, splits, cfg)))
         naive.append(timed(lambda: naive_distill(student(splits), teacher, splits, cfg)))
         cnn_hard.append(timed(lambda: wb.train(student(splits, "cnn"), splits, cfg)))
         cnn_kd.append(timed(lambda: wb.distill(student(splits, "cnn"), teacher, splits, cfg)))
+        feat.append(timed(lambda: wb.distill(student(splits), teacher, splits, rich)))
+        cnn_kd2.append(timed(lambda: wb.distill(student(splits, "cnn"), cnn_teacher, splits, cfg)))
+        cnn_feat.append(timed(lambda: wb.distill(student(splits, "cnn"), cnn_teacher, splits, cnn_rich)))
     med = statistics.median
     print(f"\nmedian of {REPEATS} runs of {cfg.epochs} epochs, mlp(32) student:")
     print(f"  hard-label {med(hard):.3f} s, distillation {med(kd):.3f} s, naive distillation loop {med(naive):.3f} s")
-    print(f"  cnn(16, 32) student: hard-label {med(cnn_hard):.3f} s, distillation {med(cnn_kd):.3f} s\n")
+    print(f"  cnn(16, 32) student: hard-label {med(cnn_hard):.3f} s, distillation {med(cnn_kd):.3f} s")
+    print(f"  mlp(32) with hint (act2 -> act1) and RKD distance (act2, act1) terms: {med(feat):.3f} s")
+    print(f"  cnn(16, 32) from digits/cnn: response-only {med(cnn_kd2):.3f} s, with hint (block2) and RKD distance "
+          f"(pool) terms {med(cnn_feat):.3f} s\n")
     ratio = med(kd) / med(hard)
     row("distillation epoch / hard-label epoch, mlp(32) student", ratio, "<= 1.15", ratio <= 1.15)
     ratio = med(cnn_kd) / med(cnn_hard)
     row("distillation epoch / hard-label epoch, cnn(16, 32) student", ratio, "<= 1.15", ratio <= 1.15)
+    ratio = med(feat) / med(kd)
+    row("epoch with hint + RKD terms / response-only, mlp(32) student", ratio, "<= 1.5", ratio <= 1.5)
+    ratio = med(cnn_feat) / med(cnn_kd2)
+    row("epoch with hint + RKD terms / response-only, cnn student", ratio, "<= 1.5", ratio <= 1.5)
     speedup = med(naive) / med(kd)
     row("naive DataLoader loop / this engine (same models, epochs)", speedup, ">= 2", speedup >= 2)
     print(f"{'full 30-epoch distillation on digits (seconds)':62s} {med(kd):8.3f}   target a few seconds")

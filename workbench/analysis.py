@@ -9,7 +9,7 @@ from torchmetrics.functional.classification import multiclass_calibration_error
 from . import _check
 from .data import Split
 from .features import predict_features
-from .losses import soft_targets
+from .losses import normalised_distances, soft_targets
 from .train import predict
 
 
@@ -139,5 +139,4 @@ def relation_matrix(feats, kind="distance"):
     if kind == "cosine":
         f = torch.nn.functional.normalize(f, dim=1)
         return (f @ f.t()).cpu()
-    d = torch.cdist(f, f)
-    return (d / d[d > 0].mean()).cpu()
+    return normalised_distances(f).cpu()

@@ -9,14 +9,6 @@ from torch import nn
 
 from . import losses, models
 
-RELATION = {
-    "rkd_distance": losses.rkd_distance,
-    "rkd_angle": losses.rkd_angle,
-    "rkd": lambda s, t: losses.rkd_distance(s, t) + 2 * losses.rkd_angle(s, t),  # Park et al.'s 25 : 50
-    "similarity": losses.similarity_preserving,
-}
-
-
 @torch.no_grad()
 def predict_features(model, x, layers, chunk=4096):
     """(logits, {layer: features}) of `model` on a whole tensor, in eval mode, in chunks."""
@@ -45,6 +37,11 @@ class Terms:
         pairs = self.pairs + ([self.rel_pair] if self.rel_pair else [])
         self.student_layers = sorted({s for _, s in pairs})
         teacher_layers = sorted({t for t, _ in pairs})
+        for who, model, names in (("teacher", teacher, teacher_layers), ("student", student, self.student_layers)):
+            known = models.layer_names(model)
+            missing = [n for n in names if n not in known]
+            if missing:
+                raise ValueError(f"{who} layers in feature_pairs / relation_pair must be among {known}, got {missing}")
         self.teacher_logits, self.teacher_feats = predict_features(teacher, x, teacher_layers)
         _, probe = predict_features(student, x[:2], self.student_layers)
         self.regressors = nn.ModuleList()
@@ -69,15 +66,15 @@ class Terms:
             parts = []
             for i, (t, s) in enumerate(self.pairs):
                 ft = self.teacher_feats[t][idx]
+                fs = student_feats[s].float()
                 if self.cfg.feature_loss == "hint":
-                    parts.append(losses.hint_loss(self.regressors[i](student_feats[s].float()), ft))
-                else:
-                    parts.append(losses.attention_transfer(student_feats[s].float(), ft))
-            terms["feature"] = torch.stack(parts).sum()
+                    fs = self.regressors[i](fs)
+                parts.append(losses.UNCHECKED[self.cfg.feature_loss](fs, ft))
+            terms["feature"] = parts[0] if len(parts) == 1 else torch.stack(parts).sum()
         if self.relation:
             if self.rel_pair:
                 es, et = student_feats[self.rel_pair[1]].float(), self.teacher_feats[self.rel_pair[0]][idx]
             else:
                 es, et = logits, self.teacher_logits[idx]
-            terms["relation"] = RELATION[self.cfg.relation_loss](es, et)
+            terms["relation"] = losses.UNCHECKED[self.cfg.relation_loss](es, et)
         return terms

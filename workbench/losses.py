@@ -74,6 +74,10 @@ def attention_transfer(student_features, teacher_features, p=2):
     fs = _features("student_features", student_features, min_dim=4)
     ft = _features("teacher_features", teacher_features, min_dim=4)
     _same_batch(fs, ft)
+    return _attention_transfer(fs, ft, p)
+
+
+def _attention_transfer(fs, ft, p=2):
     hs, ht = fs.shape[-2:], ft.shape[-2:]
     if hs != ht:
         small = (min(hs[0], ht[0]), min(hs[1], ht[1]))
@@ -84,30 +88,48 @@ def attention_transfer(student_features, teacher_features, p=2):
 def similarity_preserving(student_features, teacher_features):
     """Similarity-preserving KD (Tung & Mori 2019): G = f·fᵀ of the flattened batch with
     rows L2-normalised, loss Σ (G_t − G_s)² / B². Works across feature widths."""
-    fs = _features("student_features", student_features).flatten(1)
-    ft = _features("teacher_features", teacher_features).flatten(1)
+    fs = _features("student_features", student_features)
+    ft = _features("teacher_features", teacher_features)
     _same_batch(fs, ft)
+    return _similarity_preserving(fs, ft)
+
+
+def _similarity_preserving(fs, ft):
+    fs, ft = fs.flatten(1), ft.flatten(1)
     gs = F.normalize(fs @ fs.t(), dim=1)
     gt = F.normalize(ft @ ft.t(), dim=1)
     return (gt - gs).pow(2).sum() / len(fs) ** 2
 
 
-def _normalised_distances(e):
-    d = torch.cdist(e, e)
-    return d / d[d > 0].mean()
+def normalised_distances(e):
+    """Pairwise Euclidean distances of a batch divided by the mean off-diagonal distance.
+    Written out (|a|² + |b|² − 2a·b) rather than torch.cdist, whose CPU backward is
+    several times slower; the diagonal is exactly 0 with a zero gradient."""
+    e = e.flatten(1)
+    sq = (e * e).sum(1)
+    d2 = (sq[:, None] + sq[None, :] - 2 * e @ e.t()).clamp(min=1e-12)
+    d = d2.sqrt() * (1 - torch.eye(len(e), device=e.device, dtype=e.dtype))
+    return d / (d.sum() / max(len(e) * (len(e) - 1), 1))
 
 
 def rkd_distance(student_embeddings, teacher_embeddings):
     """RKD distance (Park et al. 2019): pairwise Euclidean distances of the batch, each
     matrix divided by the mean of its off-diagonal entries; smooth-L1 (β = 1), mean over
     all B² entries. Unchanged when both embeddings are scaled. Paper's weight: 25."""
-    es = _features("student_embeddings", student_embeddings).flatten(1)
-    et = _features("teacher_embeddings", teacher_embeddings).flatten(1)
+    es = _features("student_embeddings", student_embeddings)
+    et = _features("teacher_embeddings", teacher_embeddings)
     _same_batch(es, et)
-    return F.smooth_l1_loss(_normalised_distances(es), _normalised_distances(et))
+    return _rkd_distance(es, et)
+
+
+def _rkd_distance(es, et):
+    with torch.no_grad():  # the teacher's side is a constant target
+        target = normalised_distances(et)
+    return F.smooth_l1_loss(normalised_distances(es), target)
 
 
 def _angles(e):
+    e = e.flatten(1)
     diff = F.normalize(e.unsqueeze(0) - e.unsqueeze(1), dim=2)  # unit x_j − x_i; zero stays zero
     return (diff @ diff.transpose(1, 2)).flatten()  # cos of the angle at i between j and k
 
@@ -115,7 +137,25 @@ def _angles(e):
 def rkd_angle(student_embeddings, teacher_embeddings):
     """RKD angle (Park et al. 2019): cosines of the angle at i between x_j − x_i and
     x_k − x_i for all B³ triples; smooth-L1, mean over B³. Paper's weight: 50."""
-    es = _features("student_embeddings", student_embeddings).flatten(1)
-    et = _features("teacher_embeddings", teacher_embeddings).flatten(1)
+    es = _features("student_embeddings", student_embeddings)
+    et = _features("teacher_embeddings", teacher_embeddings)
     _same_batch(es, et)
-    return F.smooth_l1_loss(_angles(es), _angles(et))
+    return _rkd_angle(es, et)
+
+
+def _rkd_angle(es, et):
+    with torch.no_grad():
+        target = _angles(et)
+    return F.smooth_l1_loss(_angles(es), target)
+
+
+# The training loop calls these without the argument checks (shapes are fixed once per
+# run; an isfinite check of every batch would cost more than the loss itself).
+UNCHECKED = {
+    "hint": F.mse_loss,
+    "attention": _attention_transfer,
+    "rkd_distance": _rkd_distance,
+    "rkd_angle": _rkd_angle,
+    "rkd": lambda s, t: _rkd_distance(s, t) + 2 * _rkd_angle(s, t),  # Park et al.'s 25 : 50
+    "similarity": _similarity_preserving,
+}

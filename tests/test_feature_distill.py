@@ -1,0 +1,86 @@
+import pytest
+import torch
+
+import workbench as wb
+
+
+def cnn_student(splits):
+    wb.seed_everything(0)
+    return wb.models.build("cnn", splits.input_shape, splits.num_classes, channels=(8, 16))
+
+
+@pytest.fixture(scope="module")
+def cnn_teacher():
+    return wb.teachers.get("digits/cnn", device="cpu")
+
+
+def test_feature_and_relation_terms_are_recorded_apart(digits, teacher, student_factory):
+    cfg = wb.DistillConfig(epochs=3, feature_weight=1.0, feature_pairs=[("act2", "act1")],
+                           relation_weight=5.0, relation_loss="rkd")
+    res = wb.distill(student_factory(digits), teacher, digits, cfg)
+    row = res.history[-1]
+    assert {"kd", "ce", "feature", "relation"} <= set(row)
+    assert row["loss"] == pytest.approx(0.9 * row["kd"] + 0.1 * row["ce"] + row["feature"] + 5 * row["relation"], rel=1e-5)
+    assert res.history[-1]["feature"] < res.history[0]["feature"]
+
+
+def test_the_regressor_is_trained_with_the_student(digits, teacher, student_factory):
+    student = student_factory(digits)
+    rng = torch.get_rng_state()  # the run builds its regressor from here
+    res = wb.distill(student, teacher, digits, wb.DistillConfig(epochs=3, feature_weight=1.0,
+                                                                feature_pairs=[("act2", "act1")]))
+    torch.set_rng_state(rng)
+    untrained = wb.models.regressor((32,), (256,))
+    (reg,) = res.regressors
+    assert reg.weight.shape == untrained.weight.shape == (256, 32)
+    assert not torch.allclose(reg.weight, untrained.weight)
+
+
+def test_feature_term_raises_cka_to_the_teacher(digits, cnn_teacher):
+    """FitNets on digits: a CNN student hinted at the teacher's first block ends with
+    features closer (linear CKA) to the teacher's than the same student without the hint."""
+    probe = digits.test.x
+    teacher_feats = wb.analysis.features(cnn_teacher, probe, "block1")
+    cka = {}
+    for weight in (0.0, 10.0):
+        cfg = wb.DistillConfig(epochs=20, feature_weight=weight, feature_pairs=[("block1", "block1")] if weight else ())
+        student = wb.distill(cnn_student(digits), cnn_teacher, digits, cfg).student
+        cka[weight] = wb.analysis.linear_cka(wb.analysis.features(student, probe, "block1"), teacher_feats)
+    assert cka[10.0] > cka[0.0] + 0.01
+
+
+def test_attention_transfer_runs_on_conv_layers_and_refuses_flat_ones(digits, cnn_teacher, teacher, student_factory):
+    cfg = wb.DistillConfig(epochs=2, feature_weight=100.0, feature_loss="attention", feature_pairs=[("block1", "block1")])
+    res = wb.distill(cnn_student(digits), cnn_teacher, digits, cfg)
+    assert res.history[-1]["feature"] > 0 and res.regressors is not None and len(res.regressors) == 0
+    flat = cfg.replace(feature_pairs=[("act2", "act1")])
+    with pytest.raises(ValueError, match=r"attention transfer needs feature maps .*\('act2', 'act1'\)"):
+        wb.distill(student_factory(digits), teacher, digits, flat)
+
+
+def test_unknown_layers_and_bad_settings_are_named(digits, teacher, student_factory):
+    cfg = wb.DistillConfig(epochs=1, feature_weight=1.0, feature_pairs=[("act9", "act1")])
+    with pytest.raises(ValueError, match=r"teacher layers .* must be among \['flatten', 'fc1', 'act1', 'fc2', 'act2', 'head'\], got \['act9'\]"):
+        wb.distill(student_factory(digits), teacher, digits, cfg)
+    with pytest.raises(ValueError, match="feature_pairs must name at least one"):
+        wb.DistillConfig(feature_weight=1.0)
+    with pytest.raises(ValueError, match="feature_pairs must be \\(teacher_layer, student_layer\\) pairs"):
+        wb.DistillConfig(feature_pairs=["act1"])
+    with pytest.raises(ValueError, match=r"relation_loss must be one of \['rkd_distance', 'rkd_angle', 'rkd', 'similarity'\]"):
+        wb.DistillConfig(relation_loss="pkt")
+    with pytest.raises(ValueError, match="relation_weight must be a finite number >= 0, got -1"):
+        wb.DistillConfig(relation_weight=-1)
+    with pytest.raises(ValueError, match="need a teacher"):
+        wb.train(student_factory(digits), digits, wb.DistillConfig(epochs=1, relation_weight=1.0))
+
+
+def test_relation_matrices_and_projection(digits, teacher):
+    feats = wb.analysis.features(teacher, digits.test.x[:30], "act2")
+    d = wb.analysis.relation_matrix(feats, "distance")
+    assert d.shape == (30, 30) and torch.allclose(d, d.t()) and d[d > 0].mean().item() == pytest.approx(1.0, rel=1e-5)
+    c = wb.analysis.relation_matrix(feats, "cosine")
+    assert torch.allclose(c.diagonal(), torch.ones(30), atol=1e-5)
+    pts = wb.analysis.project_2d(feats)
+    assert pts.shape == (30, 2)
+    flipped = wb.analysis.project_2d(-2 * feats, reference=pts)  # a reflected, scaled copy lands on the original
+    assert abs(flipped - pts).max() < 1e-6 * abs(pts).max() + 1e-9

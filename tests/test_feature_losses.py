@@ -1,0 +1,113 @@
+import itertools
+import math
+
+import pytest
+import torch
+
+import workbench as wb
+from workbench import losses
+
+T = torch.tensor
+
+
+def test_hint_loss_is_the_mean_squared_difference_and_needs_matching_shapes():
+    assert losses.hint_loss(T([[1.0, 2.0], [3.0, 4.0]]), T([[0.0, 2.0], [3.0, 6.0]])).item() == pytest.approx(1.25)
+    with pytest.raises(ValueError, match=r"student_features must have the teacher's shape \(2, 3\), got \(2, 2\).*regressor"):
+        losses.hint_loss(torch.zeros(2, 2), torch.zeros(2, 3))
+
+
+def test_attention_transfer_by_hand_and_with_pooling():
+    fs = T([[[[1.0, 2.0]], [[3.0, 0.0]]]])  # 1 example, 2 channels, a 1x2 map
+    ft = torch.ones(1, 1, 1, 2)
+    a_s = [5 / math.sqrt(29), 2 / math.sqrt(29)]  # mean over channels of f², L2-normalised
+    a_t = [1 / math.sqrt(2)] * 2
+    by_hand = sum((a - b) ** 2 for a, b in zip(a_s, a_t)) / 2
+    assert losses.attention_transfer(fs, ft).item() == pytest.approx(by_hand, rel=1e-6)
+    big = ft.repeat(1, 3, 2, 2)  # a 2x4 map pools to the 1x2 one; 3 channels, same attention
+    assert losses.attention_transfer(fs, big).item() == pytest.approx(by_hand, rel=1e-6)
+    with pytest.raises(ValueError, match="at least 4 dimensions"):
+        losses.attention_transfer(torch.zeros(2, 5), torch.zeros(2, 5))
+
+
+def test_similarity_preserving_by_hand_and_across_widths():
+    fs, ft = T([[1.0, 0.0], [0.0, 1.0]]), T([[1.0], [2.0]])
+    g_t = [[1 / math.sqrt(5), 2 / math.sqrt(5)]] * 2  # rows of [[1, 2], [2, 4]], normalised
+    g_s = [[1.0, 0.0], [0.0, 1.0]]
+    by_hand = sum((g_t[i][j] - g_s[i][j]) ** 2 for i in range(2) for j in range(2)) / 4
+    assert losses.similarity_preserving(fs, ft).item() == pytest.approx(by_hand, rel=1e-6)
+    g = torch.Generator().manual_seed(0)
+    wide, narrow = torch.randn(8, 17, generator=g), torch.randn(8, 5, generator=g)
+    assert losses.similarity_preserving(narrow, wide).item() > 0
+    assert losses.similarity_preserving(narrow, 3 * narrow).item() == pytest.approx(0.0, abs=1e-7)
+
+
+def test_rkd_distance_by_hand_and_unchanged_by_scaling():
+    es = T([[0.0, 0.0], [3.0, 0.0], [0.0, 4.0]])  # distances 3, 4, 5: mean 4
+    et = T([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0]])  # distances 1, 2, 1: mean 4/3
+    # normalised: student 0.75, 1, 1.25; teacher 0.75, 1.5, 0.75; two entries differ by 0.5,
+    # each twice in the 3x3 matrix: smooth-L1 0.5 · 0.5² each, mean over 9
+    assert losses.rkd_distance(es, et).item() == pytest.approx(4 * 0.125 / 9, rel=1e-5)
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(10, 6, generator=g), torch.randn(10, 3, generator=g)
+    assert losses.rkd_distance(7.5 * a, 7.5 * b).item() == pytest.approx(losses.rkd_distance(a, b).item(), rel=1e-5)
+
+
+def angle_loss_by_hand(es, et):
+    def unit(v):
+        n = math.sqrt(sum(c * c for c in v))
+        return [c / n for c in v] if n > 0 else [0.0 for _ in v]
+
+    def cosines(e):
+        out = []
+        for i, j, k in itertools.product(range(len(e)), repeat=3):
+            u = unit([a - b for a, b in zip(e[j], e[i])])
+            v = unit([a - b for a, b in zip(e[k], e[i])])
+            out.append(sum(p * q for p, q in zip(u, v)))
+        return out
+
+    def smooth_l1(d):
+        return 0.5 * d * d if abs(d) < 1 else abs(d) - 0.5
+    cs, ct = cosines(es), cosines(et)
+    return sum(smooth_l1(a - b) for a, b in zip(cs, ct)) / len(cs)
+
+
+def test_rkd_angle_matches_the_triple_loop():
+    es = [[0.0, 0.0], [1.0, 0.0], [0.0, 2.0], [1.0, 1.0]]
+    et = [[0.0, 0.0, 1.0], [2.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 1.0, 1.0]]
+    assert losses.rkd_angle(T(es), T(et)).item() == pytest.approx(angle_loss_by_hand(es, et), rel=1e-5)
+
+
+def test_relation_losses_have_finite_gradients_even_with_repeated_points():
+    e = torch.tensor([[1.0, 2.0], [1.0, 2.0], [0.0, 1.0]], requires_grad=True)
+    t = torch.randn(3, 4, generator=torch.Generator().manual_seed(0))
+    for fn in (losses.rkd_distance, losses.rkd_angle, losses.similarity_preserving):
+        (g,) = torch.autograd.grad(fn(e, t), e)
+        assert torch.isfinite(g).all(), fn.__name__
+
+
+def test_bad_feature_inputs_are_named():
+    with pytest.raises(ValueError, match="same batch size, got 3 and 4"):
+        losses.rkd_distance(torch.zeros(3, 2), torch.zeros(4, 2))
+    bad = torch.zeros(3, 2)
+    bad[0, 0] = float("nan")
+    with pytest.raises(ValueError, match="teacher_embeddings must be finite"):
+        losses.rkd_angle(torch.zeros(3, 2), bad)
+
+
+def test_regressor_shapes_and_the_shapes_it_cannot_match():
+    assert isinstance(wb.models.regressor((32,), (256,)), torch.nn.Linear)
+    conv = wb.models.regressor((8, 4, 4), (32, 4, 4))
+    assert conv(torch.zeros(2, 8, 4, 4)).shape == (2, 32, 4, 4)
+    assert wb.models.regressor((8, 4, 4), (64,))(torch.zeros(2, 8, 4, 4)).shape == (2, 64)
+    with pytest.raises(ValueError, match=r"\(8, 4, 4\) cannot be regressed to the teacher's \(32, 2, 2\)"):
+        wb.models.regressor((8, 4, 4), (32, 2, 2))
+
+
+def test_linear_cka_is_one_under_rotation_and_scaling_and_low_for_unrelated_features():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(200, 6, generator=g)
+    q, _ = torch.linalg.qr(torch.randn(6, 6, generator=g))
+    assert wb.analysis.linear_cka(x, 3 * x @ q) == pytest.approx(1.0, abs=1e-9)
+    assert wb.analysis.linear_cka(x, torch.randn(200, 9, generator=g)) < 0.15
+    with pytest.raises(ValueError, match="same examples"):
+        wb.analysis.linear_cka(x, x[:10])
