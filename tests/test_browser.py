@@ -118,11 +118,11 @@ def test_dark_knowledge_tab_draws_a_heatmap(page):
 
 def test_a_short_run_draws_curves_and_the_final_table(page):
     open_tab(page, "Distillation lab")
-    epochs = page.locator(".widget-text:has-text('epochs') input")
+    epochs = page.locator(".widget-text:has-text('epochs') input:visible")
     epochs.fill("8")
     epochs.press("Enter")
-    page.click("button:has-text('Run')")
-    page.wait_for_selector("text=Done.", timeout=60_000)
+    page.locator("button:has-text('Run'):visible").click()
+    page.locator("text=Done. >> visible=true").wait_for(timeout=60_000)
     page.wait_for_function("() => document.body.textContent.includes('student, distilled')", timeout=10_000)
     lines = page.query_selector_all(".js-plotly-plot .scatterlayer .trace .lines path")
     assert len(lines) >= 2 and all(len(p.get_attribute("d") or "") > 20 for p in lines[:2])
@@ -131,3 +131,29 @@ def test_a_short_run_draws_curves_and_the_final_table(page):
     assert not page.query_selector_all(".kd-error") and not page.errors
     page.query_selector(".js-plotly-plot .table").scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "distillation_lab.png"), full_page=True)
+
+
+def run_in_tab(page, title, shot):
+    """Run the visible lab with 3 epochs; return the locator of its tab panel."""
+    open_tab(page, title)
+    epochs = page.locator(".widget-text:has-text('epochs') input:visible")
+    epochs.fill("3")
+    epochs.press("Enter")
+    page.locator("button:has-text('Run'):visible").click()
+    page.locator("text=Done. >> visible=true").wait_for(timeout=90_000)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(SHOTS / shot), full_page=True)
+    assert not page.query_selector_all(".kd-error") and not page.errors
+    return page.locator(".widget-tab-contents > .lm-Widget:visible, .lm-TabPanel-stackedPanel > .lm-Widget:visible").last
+
+
+def test_feature_tab_draws_projections_and_cka(page):
+    panel = run_in_tab(page, "Feature KD", "feature_kd.png")
+    assert panel.locator(".js-plotly-plot .scatterlayer .trace .points path").count() > 100  # probe points
+    assert "student with the feature term" in panel.text_content()
+
+
+def test_relation_tab_draws_three_matrices(page):
+    panel = run_in_tab(page, "Relation KD", "relation_kd.png")
+    assert panel.locator(".js-plotly-plot .heatmaplayer image, .js-plotly-plot .hm image").count() >= 3
+    assert "student with the relation term" in panel.text_content()

@@ -159,3 +159,43 @@ def test_the_controller_shows_errors_raised_during_a_run_and_throttles_redraws()
     assert not rc.run_button.disabled and rc.stop_button.disabled
     # 2000 tiny steps, but at most one redraw per min_interval
     assert 1 <= rc.redraws == len(drawn) <= elapsed / 0.05 + 1
+
+
+def test_feature_lab_runs_two_students_and_tracks_cka_and_projections(digits):
+    from widgets import FeatureLab
+    lab = FeatureLab(digits, epochs=3)
+    assert lab.teacher_layer.value == "block1" and "block2" in lab.student_layer.options
+    lab.controller.start()
+    assert lab.message.text == "Done."
+    assert all(len(h) == 3 and 0 < h[-1]["cka"] <= 1 for h in lab.histories.values())
+    assert "feature" in lab.histories["with"][0] and "feature" not in lab.histories["without"][0]
+    names = {t.name for t in lab.cka.data}
+    assert names == {"student with the feature term", "student without it"}
+    assert len(lab.projections.data) == 3 * digits.num_classes  # three panels, one trace per class
+    assert len(lab.points["teacher"]) == len(lab.probe)
+
+
+def test_feature_lab_changes_layers_with_the_models_and_shows_bad_pairs(digits):
+    from widgets import FeatureLab
+    lab = FeatureLab(digits, epochs=2)
+    lab.teacher.value = "digits/mlp-large"
+    assert "act2" in lab.teacher_layer.options
+    lab.loss.value = "attention"
+    lab.teacher_layer.value = "act2"
+    lab.controller.start()
+    assert "attention transfer needs feature maps" in lab.message.text
+
+
+def test_relation_lab_shows_teacher_and_student_matrices_and_narrows_the_gap(digits):
+    from widgets import RelationLab
+    lab = RelationLab(digits, epochs=8)
+    lab.controller.start()
+    assert lab.message.text == "Done."
+    assert set(lab.matrices) == {"teacher", "with", "without"}
+    assert len(lab.heatmaps.data) == 3 and len(lab.heatmaps.data[0].z) == len(lab.probe)
+    gap = {name: h[-1]["gap"] for name, h in lab.histories.items()}
+    assert gap["with"] < gap["without"]  # RKD distance pulls the student's distances toward the teacher's
+    lab.loss.value = "similarity-preserving"
+    lab.epochs.value = 1
+    lab.controller.start()
+    assert torch.allclose(lab.matrices["teacher"].diagonal(), torch.ones(len(lab.probe)), atol=1e-5)  # cosines

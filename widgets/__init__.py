@@ -3,8 +3,11 @@ interactive controls built on them, used by the notebooks and the Voila app."""
 from . import plots
 from .app import app
 from .dark_knowledge import DarkKnowledgeMap
+from .feature_lab import FeatureLab
 from .lab import DistillationLab
+from .relation_lab import RelationLab
 from .runner import RunController
 from .temperature import TemperatureExplorer
 
-__all__ = ["plots", "app", "DarkKnowledgeMap", "DistillationLab", "RunController", "TemperatureExplorer"]
+__all__ = ["plots", "app", "DarkKnowledgeMap", "DistillationLab", "FeatureLab", "RelationLab", "RunController",
+           "TemperatureExplorer"]

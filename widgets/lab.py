@@ -11,7 +11,7 @@ import workbench as wb
 
 from . import plots
 from .live import live, refresh
-from .runner import RunController
+from .runner import RunController, lockstep
 from .temperature import temperature_slider
 
 STUDENT_WIDTHS = (8, 16, 32, 64, 128)
@@ -94,25 +94,15 @@ class DistillationLab:
         self.rows, self.per_class = {}, {}
         self.results.layout.display = "none"
         steps_per_epoch = max(1, -(-len(train) // cfg.batch_size))
-        return self._lockstep(runs, teacher, cfg.epochs * steps_per_epoch)
+        return self._work(runs, teacher, cfg.epochs * steps_per_epoch)
 
-    def _lockstep(self, runs, teacher, total):
-        """Advance both runs one step at a time; yield the fraction done."""
-        live_runs, results, step = dict(runs), {}, 0
-        while live_runs:
-            for name, run in list(live_runs.items()):
-                try:
-                    event = next(run)
-                except StopIteration as end:
-                    results[name] = end.value
-                    del live_runs[name]
-                    continue
-                if event.kind == "epoch":
-                    self.histories[name].append(event.metrics)
-                elif name == RUNS[0]:
-                    step += 1
-            yield min(step / total, 1.0)
+    def _work(self, runs, teacher, total):
+        results = yield from lockstep(runs, self._record, total)
         self._summarise(results, teacher)
+
+    def _record(self, name, event):
+        if event.kind == "epoch":
+            self.histories[name].append(event.metrics)
 
     def _summarise(self, results, teacher):
         test = self.splits.test

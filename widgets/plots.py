@@ -20,8 +20,9 @@ GRID = "#e5ecf6"
 def _layout(fig, title, **kw):
     # A light style set directly: a named template costs ~8 ms per figure to validate,
     # too slow for a figure rebuilt on every slider move.
-    fig.update_layout(title=title, paper_bgcolor="white", plot_bgcolor="white", margin=dict(l=50, r=20, t=50, b=40),
-                      legend=dict(orientation="h", y=-0.2), **kw)
+    kw.setdefault("legend", dict(orientation="h", y=-0.2))
+    kw.setdefault("margin", dict(l=50, r=20, t=50, b=40))
+    fig.update_layout(title=title, paper_bgcolor="white", plot_bgcolor="white", **kw)
     fig.update_xaxes(gridcolor=GRID, zerolinecolor=GRID, linecolor=GRID)
     fig.update_yaxes(gridcolor=GRID, zerolinecolor=GRID, linecolor=GRID)
     return fig
@@ -83,7 +84,8 @@ def dark_knowledge_heatmap(matrix, classes, title="Dark knowledge: mean soft lab
 
 
 AXIS_TITLES = {"val_acc": "validation accuracy", "train_acc": "training accuracy", "val_loss": "validation loss",
-               "loss": "training loss", "kd": "KD term", "ce": "hard-label term"}
+               "loss": "training loss", "kd": "KD term", "ce": "hard-label term", "cka": "linear CKA",
+               "gap": "mean |student − teacher|"}
 
 
 def training_curves(histories, metric="val_acc", title=None):
@@ -139,3 +141,44 @@ def image(x, title=""):
     fig.update_layout(title=title, width=220, height=240, margin=dict(l=10, r=10, t=40, b=10),
                       xaxis=dict(visible=False), yaxis=dict(visible=False, autorange="reversed", scaleanchor="x"))
     return fig
+
+
+CLASS_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
+                 "#bcbd22", "#17becf"]
+
+
+def feature_projections(panels, labels, classes, title="Features of a probe batch, projected to 2-D"):
+    """Side-by-side scatter plots of 2-D projected features, one panel per model
+    (panels: {title: n × 2 points}), each point coloured by its true class."""
+    from plotly.subplots import make_subplots
+
+    labels = _list(labels)
+    fig = make_subplots(rows=1, cols=max(len(panels), 1), subplot_titles=list(panels))
+    for col, points in enumerate(panels.values(), 1):
+        points = _list(points)
+        for c, name in enumerate(classes):
+            pts = [p for p, y in zip(points, labels) if y == c]
+            fig.add_scatter(x=[p[0] for p in pts], y=[p[1] for p in pts], mode="markers", name=str(name),
+                            legendgroup=str(name), showlegend=col == 1, row=1, col=col,
+                            marker=dict(size=5, color=CLASS_COLOURS[c % len(CLASS_COLOURS)]))
+    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(showticklabels=False)
+    return _layout(fig, title, legend=dict(orientation="v", x=1.02, y=1, title="class"),
+                   margin=dict(l=20, r=20, t=90, b=20))
+
+
+def relation_heatmaps(panels, title="Relations within a probe batch", zmax=None):
+    """Side-by-side heatmaps of batch × batch relation matrices (panels: {title: matrix})
+    on one colour scale."""
+    from plotly.subplots import make_subplots
+
+    mats = [torch.as_tensor(m, dtype=torch.float32) for m in panels.values()]
+    zmax = zmax if zmax is not None else max((m.max().item() for m in mats), default=1.0)
+    zmin = min((m.min().item() for m in mats), default=0.0)
+    fig = make_subplots(rows=1, cols=max(len(panels), 1), subplot_titles=list(panels), horizontal_spacing=0.04)
+    for col, m in enumerate(mats, 1):
+        fig.add_heatmap(z=m.tolist(), zmin=zmin, zmax=zmax, colorscale="Viridis", showscale=col == len(mats),
+                        row=1, col=col)
+    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(showticklabels=False, autorange="reversed")
+    return _layout(fig, title, margin=dict(l=20, r=20, t=90, b=20))

@@ -80,3 +80,24 @@ class RunController:
         self.redraws += 1
         self.progress.value = self._done
         self.redraw()
+
+
+def lockstep(runs, on_event, total_steps):
+    """Advance several `wb.steps` generators one step each in turn, so that students
+    trained side by side progress together; call on_event(name, event) for each event,
+    yield the fraction done, and return {name: Result}."""
+    live, results, step = dict(runs), {}, 0
+    first = next(iter(runs))
+    while live:
+        for name, run in list(live.items()):
+            try:
+                event = next(run)
+            except StopIteration as end:
+                results[name] = end.value
+                del live[name]
+                continue
+            on_event(name, event)
+            if event.kind == "step" and name == first:
+                step += 1
+        yield min(step / max(total_steps, 1), 1.0)
+    return results

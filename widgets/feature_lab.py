@@ -1,0 +1,63 @@
+"""FeatureLab: FitNets hints or attention transfer, watched on a probe batch.
+
+The student with the feature term should come to "think" like the teacher: its probe
+features, projected to 2-D and aligned to the teacher's picture, drift toward the
+teacher's, and their linear CKA to the teacher's features rises epoch by epoch, against
+the same student trained without the term."""
+import ipywidgets as W
+
+import workbench as wb
+
+from . import plots
+from .live import live, refresh
+from .two_students import TwoStudentsLab
+
+TITLES = {"with": "student with the feature term", "without": "student without it"}
+
+
+class FeatureLab(TwoStudentsLab):
+    term = "feature"
+
+    def __init__(self, splits=None, epochs=20, **kw):
+        kw.setdefault("teacher", "digits/cnn")
+        kw.setdefault("layers", ("block1", "block1"))
+        kw.setdefault("weight", (10.0, 0.1, 1000.0))
+        super().__init__(splits, epochs=epochs, per_class=20, **kw)
+        self.loss = W.ToggleButtons(options=["hint", "attention"], description="feature loss",
+                                    tooltips=["FitNets: regress the student's feature to the teacher's",
+                                              "attention transfer: match spatial attention maps (conv layers)"])
+        self.points = {}
+        self.projections = live(self.projection_figure())
+        self.cka = live(plots.training_curves(self.histories, metric="cka", title="Linear CKA to the teacher's features"))
+        self.projections.layout.height, self.projections.layout.width = 360, 980
+        self.cka.layout.height, self.cka.layout.width = 300, 520
+        self.widget = W.VBox([W.HBox([self.controls(), self.cka]), self.projections])
+
+    def extra_controls(self):
+        return [self.loss]
+
+    def with_term(self, cfg):
+        return cfg.replace(feature_weight=self.weight.value, feature_loss=self.loss.value,
+                           feature_pairs=[(self.teacher_layer.value, self.student_layer.value)])
+
+    def start(self, teacher):
+        self.teacher_feats = wb.analysis.features(teacher, self.probe.x, self.teacher_layer.value)
+        self.points = {"teacher": wb.analysis.project_2d(self.teacher_feats)}
+
+    def watch(self, name, student):
+        feats = wb.analysis.features(student, self.probe.x, self.student_layer.value)
+        self.points[name] = wb.analysis.project_2d(feats, reference=self.points["teacher"])
+        return {"cka": wb.analysis.linear_cka(feats, self.teacher_feats)}
+
+    def projection_figure(self):
+        panels = {"teacher" if k == "teacher" else TITLES[k]: v for k, v in self.points.items()}
+        return plots.feature_projections(panels, self.probe.y, self.splits.classes,
+                                         title=f"{self.teacher_layer.value} of the teacher vs "
+                                               f"{self.student_layer.value} of the students (PCA, aligned)")
+
+    def redraw(self):
+        curves = {TITLES[k]: v for k, v in self.histories.items()}
+        refresh(self.cka, plots.training_curves(curves, metric="cka", title="Linear CKA to the teacher's features"))
+        refresh(self.projections, self.projection_figure())
+        self.projections.layout.height, self.projections.layout.width = 360, 980
+        self.cka.layout.height, self.cka.layout.width = 300, 520

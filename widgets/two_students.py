@@ -1,0 +1,125 @@
+"""The shared shape of the feature and relation labs: a student trained with an extra
+distillation term next to the same student (same weights, same batches) without it,
+both watched on a fixed probe batch of test images after every epoch."""
+import ipywidgets as W
+import torch
+
+import workbench as wb
+
+from .live import Message, guarded
+from .runner import RunController, lockstep
+from .temperature import temperature_slider
+
+STUDENTS = {
+    "cnn, 8-16 channels": ("cnn", {"channels": (8, 16)}),
+    "mlp, 32 hidden units": ("mlp", {"hidden": (32,)}),
+}
+
+
+def probe_batch(split, per_class=4):
+    """The first `per_class` test examples of each class, sorted by class, so relation
+    matrices show one block per class."""
+    idx = torch.cat([torch.nonzero(split.y == c).flatten()[:per_class] for c in split.y.unique().tolist()])
+    return wb.data.Split(split.x[idx], split.y[idx])
+
+
+def top_layers(model):
+    """Layer names worth tapping: the model's top-level blocks, without the flatten."""
+    return [n for n in wb.models.layer_names(model) if "." not in n and n != "flatten"]
+
+
+class TwoStudentsLab:
+    term = "feature"  # the term that one student gets and the other does not
+    runs = ("with", "without")
+
+    def __init__(self, splits=None, teacher_names=None, epochs=20, per_class=4, weight=(1.0, 0.01, 1000.0),
+                 teacher=None, student=None, layers=(None, None)):
+        self.splits = splits or wb.data.load("digits")
+        names = teacher_names or wb.teachers.available(self.splits.name)
+        style = {"description_width": "initial"}
+        self._teachers = {}
+        self.probe = probe_batch(self.splits.test, per_class)
+        self.teacher = W.Dropdown(options=names, value=teacher or names[0], description="teacher", style=style)
+        self.student = W.Dropdown(options=list(STUDENTS), value=student or list(STUDENTS)[0], description="student",
+                                  style=style)
+        self.teacher_layer = W.Dropdown(description="teacher layer", style=style)
+        self.student_layer = W.Dropdown(description="student layer", style=style)
+        value, low, high = weight
+        self.weight = W.FloatLogSlider(value=value, base=10, min=torch.tensor(low).log10().item(),
+                                       max=torch.tensor(high).log10().item(), step=0.1,
+                                       description=f"{self.term} weight", continuous_update=False, style=style,
+                                       layout=W.Layout(width="420px"))
+        self.temperature = temperature_slider(4.0, continuous=False)
+        self.alpha = W.FloatSlider(value=0.9, min=0, max=1, step=0.05, description="alpha (weight of KD)",
+                                   continuous_update=False, style=style, layout=W.Layout(width="420px"))
+        self.epochs = W.IntText(value=epochs, description="epochs", style=style, layout=W.Layout(width="200px"))
+        self.seed = W.IntText(value=0, description="seed", style=style, layout=W.Layout(width="200px"))
+        self.controller = RunController(self.prepare, self.redraw)
+        self.message = self.controller.message
+        self.layer_message = Message()
+        update = guarded(self.layer_message, lambda *_: self.update_layers())
+        self.teacher.observe(update, names="value")
+        self.student.observe(update, names="value")
+        self.update_layers(*layers)
+        self.histories = {name: [] for name in self.runs}
+
+    def extra_controls(self):
+        return []
+
+    def controls(self):
+        return W.VBox([self.teacher, self.student, self.teacher_layer, self.student_layer, self.layer_message,
+                       *self.extra_controls(), self.weight, self.temperature, self.alpha, self.epochs, self.seed,
+                       self.controller.widget], layout=W.Layout(width="440px", padding="0 12px 0 0"))
+
+    def teacher_model(self):
+        name = self.teacher.value
+        if name not in self._teachers:
+            self._teachers[name] = wb.teachers.get(name, device=self.splits.train.x.device)
+        return self._teachers[name]
+
+    def build_student(self, seed):
+        arch, size = STUDENTS[self.student.value]
+        wb.seed_everything(seed)
+        return wb.models.build(arch, self.splits.input_shape, self.splits.num_classes, **size)
+
+    def update_layers(self, teacher_layer=None, student_layer=None):
+        t_layers, s_layers = top_layers(self.teacher_model()), top_layers(self.build_student(0))
+        self.teacher_layer.options = t_layers
+        self.student_layer.options = s_layers
+        self.teacher_layer.value = teacher_layer if teacher_layer in t_layers else t_layers[0]
+        self.student_layer.value = student_layer if student_layer in s_layers else s_layers[0]
+        self.layer_message.clear()
+
+    def base_config(self):
+        return wb.DistillConfig(temperature=self.temperature.value, alpha=self.alpha.value, epochs=self.epochs.value,
+                                seed=self.seed.value)
+
+    def with_term(self, cfg):
+        """The config of the student that gets the extra term (subclasses)."""
+        raise NotImplementedError
+
+    def prepare(self, stop):
+        base = self.base_config()
+        cfg = self.with_term(base)
+        teacher = self.teacher_model()
+        self.students = {"with": self.build_student(base.seed), "without": self.build_student(base.seed)}
+        runs = {name: wb.steps(self.students[name], self.splits, cfg if name == "with" else base, teacher=teacher,
+                               stop=stop) for name in self.runs}
+        self.histories = {name: [] for name in self.runs}
+        self.start(teacher)
+        steps_per_epoch = -(-len(self.splits.train) // base.batch_size)
+        return self._work(runs, base.epochs * steps_per_epoch)
+
+    def _work(self, runs, total):
+        self.results = yield from lockstep(runs, self._record, total)
+
+    def _record(self, name, event):
+        if event.kind == "epoch":
+            self.histories[name].append({**event.metrics, **self.watch(name, self.students[name])})
+
+    def start(self, teacher):
+        """Set up what is watched for a new run (subclasses)."""
+
+    def watch(self, name, student):
+        """Per-epoch measurements of a student on the probe batch (subclasses)."""
+        return {}
