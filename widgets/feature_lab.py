@@ -27,10 +27,9 @@ class FeatureLab(TwoStudentsLab):
                                     tooltips=["FitNets: regress the student's feature to the teacher's",
                                               "attention transfer: match spatial attention maps (conv layers)"])
         self.points = {}
-        self.projections = live(self.projection_figure())
-        self.cka = live(plots.training_curves(self.histories, metric="cka", title="Linear CKA to the teacher's features"))
-        self.projections.layout.height, self.projections.layout.width = 360, 980
-        self.cka.layout.height, self.cka.layout.width = 300, 520
+        self.projections = live(self.projection_figure(), width=980, height=360)
+        self.cka = live(plots.training_curves(self.histories, metric="cka", title="Linear CKA to the teacher's features"),
+                        width=520, height=300)
         self.widget = W.VBox([W.HBox([self.controls(), self.cka]), self.projections])
 
     def extra_controls(self):
@@ -59,5 +58,3 @@ class FeatureLab(TwoStudentsLab):
         curves = {TITLES[k]: v for k, v in self.histories.items()}
         refresh(self.cka, plots.training_curves(curves, metric="cka", title="Linear CKA to the teacher's features"))
         refresh(self.projections, self.projection_figure())
-        self.projections.layout.height, self.projections.layout.width = 360, 980
-        self.cka.layout.height, self.cka.layout.width = 300, 520

@@ -53,13 +53,11 @@ class DistillationLab:
 
         self.histories = {name: [] for name in RUNS}
         self.rows, self.per_class = {}, {}
-        self.curves = live(plots.training_curves(self.histories, metric="val_acc", title="Validation accuracy"))
-        self.losses = live(plots.loss_parts(self.histories))
-        self.table = live(plots.comparison_table({}))
-        self.classes_fig = live(plots.per_class_accuracy({}, self.splits.classes))
-        for fig in (self.curves, self.losses, self.classes_fig):
-            fig.layout.height, fig.layout.width = 330, 470
-        self.table.layout.width = 700
+        self.curves = live(plots.training_curves(self.histories, metric="val_acc", title="Validation accuracy"),
+                           width=470, height=330)
+        self.losses = live(plots.loss_parts(self.histories), width=470, height=330)
+        self.table = live(plots.comparison_table({}), width=700)
+        self.classes_fig = live(plots.per_class_accuracy({}, self.splits.classes), width=700, height=330)
         self.results = W.VBox([self.table, self.classes_fig], layout=W.Layout(display="none"))
         controls = _box(self.teacher, self.width, self.temperature, self.alpha, self.epochs, self.lr,
                         self.fraction, self.left_out, self.seed, self.controller.widget)
@@ -116,8 +114,6 @@ class DistillationLab:
     def redraw(self):
         refresh(self.curves, plots.training_curves(self.histories, metric="val_acc", title="Validation accuracy"))
         refresh(self.losses, plots.loss_parts(self.histories, title="Loss terms (training set)"))
-        for fig in (self.curves, self.losses):
-            fig.layout.height, fig.layout.width = 330, 470
         if self.rows:
             # visible before drawing: plotly measures a table's text to wrap it, and text
             # measured in a hidden element comes out empty
@@ -127,4 +123,3 @@ class DistillationLab:
                      for k, v in self.rows.items()}
             refresh(self.table, plots.comparison_table(table, title="Test set"))
             refresh(self.classes_fig, plots.per_class_accuracy(self.per_class, self.splits.classes))
-            self.table.layout.width, self.classes_fig.layout.height, self.classes_fig.layout.width = 700, 330, 700

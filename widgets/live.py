@@ -11,11 +11,13 @@ import plotly.graph_objects as go
 IN_PLACE = ("bar", "scatter")
 
 
-def live(fig):
-    """A FigureWidget showing `fig`. Build it from the figure it first shows: a browser
-    that connects later (Voila) receives the widget's initial state, not the updates
-    made to it before it was displayed."""
-    return go.FigureWidget(fig)
+def live(fig, width=None, height=None):
+    """A FigureWidget showing `fig` at a fixed size (kept by every `refresh`). Build it
+    from the figure it first shows: a browser that connects later (Voila) receives the
+    widget's initial state, not the updates made to it before it was displayed."""
+    widget = go.FigureWidget(fig)
+    widget.update_layout(width=width, height=height)
+    return widget
 
 
 def refresh(widget, fig):
@@ -31,7 +33,9 @@ def refresh(widget, fig):
         else:
             widget.data = ()
             widget.add_traces(list(fig.data))
+        width, height = widget.layout.width, widget.layout.height
         widget.layout = fig.layout
+        widget.update_layout(width=fig.layout.width or width, height=fig.layout.height or height)
 
 
 class Message(W.HTML):

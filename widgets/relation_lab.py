@@ -27,10 +27,9 @@ class RelationLab(TwoStudentsLab):
         self.loss = W.Dropdown(options=list(LOSSES), value="RKD distance", description="relation loss",
                                style={"description_width": "initial"})
         self.matrices = {}
-        self.heatmaps = live(self.heatmap_figure())
-        self.gap = live(plots.training_curves(self.histories, metric="gap", title="Distance to the teacher's relations"))
-        self.heatmaps.layout.height, self.heatmaps.layout.width = 360, 1020
-        self.gap.layout.height, self.gap.layout.width = 300, 520
+        self.heatmaps = live(self.heatmap_figure(), width=1020, height=360)
+        self.gap = live(plots.training_curves(self.histories, metric="gap", title="Mean |student − teacher| relation"),
+                        width=520, height=300)
         self.widget = W.VBox([W.HBox([self.controls(), self.gap]), self.heatmaps])
 
     def extra_controls(self):
@@ -63,5 +62,3 @@ class RelationLab(TwoStudentsLab):
         curves = {TITLES[k]: v for k, v in self.histories.items()}
         refresh(self.gap, plots.training_curves(curves, metric="gap", title="Mean |student − teacher| relation"))
         refresh(self.heatmaps, self.heatmap_figure())
-        self.heatmaps.layout.height, self.heatmaps.layout.width = 360, 1020
-        self.gap.layout.height, self.gap.layout.width = 300, 520
