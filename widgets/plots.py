@@ -129,7 +129,7 @@ def comparison_table(rows, title="Comparison"):
     cells = [list(rows)] + [[fmt(r.get(c, "")) for r in rows.values()] for c in columns]
     fig = go.Figure(go.Table(header=dict(values=["model"] + columns, fill_color="#e8eef5", align="left"),
                              cells=dict(values=cells, align="left")))
-    fig.update_layout(title=title, margin=dict(l=10, r=10, t=40, b=10), height=80 + 30 * len(rows))
+    fig.update_layout(title=title, margin=dict(l=10, r=10, t=40, b=10), height=110 + 32 * len(rows))
     return fig
 
 

@@ -8,15 +8,17 @@ import torch
 from torch import nn
 
 from . import losses, models
+from .device import autocast
 
 @torch.no_grad()
 def predict_features(model, x, layers, chunk=4096):
-    """(logits, {layer: features}) of `model` on a whole tensor, in eval mode, in chunks."""
+    """(logits, {layer: features}) of `model` on a whole tensor, in eval mode, in chunks
+    (bf16 autocast on CUDA, results in float32)."""
     was_training = model.training
     model.eval()
     logits, feats = [], {name: [] for name in layers}
     try:
-        with models.tap(model, layers) as tapped:
+        with models.tap(model, layers) as tapped, autocast(x.device):
             for i in range(0, len(x), chunk):
                 logits.append(model(x[i:i + chunk]).float())
                 for name in layers:

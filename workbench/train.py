@@ -1,9 +1,10 @@
-"""The training loop: hard-label training and response-based distillation.
+"""The training loop: hard-label training and distillation (response-based, plus the
+feature and relation terms of workbench.features).
 
-One loop serves both. The teacher's logits on the transfer set are computed once per run
-(the transfer set is not augmented, so they never change) and its soft labels at the
-run's temperature are cached with them; each step then costs one student forward and
-backward. `steps(...)` yields an Event after every step and every epoch so that a widget
+One loop serves all. The teacher's logits (and tapped features) on the transfer set are
+computed once per run (the transfer set is not augmented, so they never change) and its
+soft labels at the run's temperature are cached with them; each step then costs one
+student forward and backward. `steps(...)` yields an Event after every step and every epoch so that a widget
 can drive it cooperatively; `distill` and `train` run it to the end with callbacks."""
 import time
 from dataclasses import dataclass, field
@@ -14,11 +15,8 @@ import torch.nn.functional as F
 from .config import DistillConfig
 from .data import Splits
 from .device import autocast
-from .features import Terms
+from .features import Terms, predict_features
 from .models import tap
-
-EVAL_CHUNK = 4096
-
 
 @dataclass
 class Event:
@@ -39,16 +37,9 @@ class Result:
     regressors: torch.nn.ModuleList = None  # FitNets regressors, one per hint layer pair
 
 
-@torch.no_grad()
-def predict(model, x, chunk=EVAL_CHUNK):
+def predict(model, x):
     """Logits of `model` on a whole tensor, in eval mode, in chunks; float32."""
-    was_training = model.training
-    model.eval()
-    try:
-        with autocast(x.device):
-            return torch.cat([model(x[i:i + chunk]).float() for i in range(0, len(x), chunk)])
-    finally:
-        model.train(was_training)
+    return predict_features(model, x, ())[0]
 
 
 def _check_run(model, splits, cfg, teacher):
