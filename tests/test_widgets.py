@@ -30,8 +30,11 @@ def test_changing_the_example_and_teacher_redraws(digits):
     before = soft_bars(te)
     te.index.value = 7
     assert not torch.equal(before, soft_bars(te))
+    picture = bytes(te.picture.value)
+    assert picture.startswith(b"\x89PNG") and f"test image 7: a <b>{digits.classes[digits.test.y[7].item()]}" in te.caption.value
+    large = soft_bars(te)
     te.teacher.value = "digits/cnn"
-    assert "a " + digits.classes[digits.test.y[7].item()] in te.picture.layout.title.text
+    assert not torch.equal(soft_bars(te), large) and bytes(te.picture.value) == picture  # same image, new bars
 
 
 def test_your_own_numbers_at_t_1_give_them_back_and_flatten_as_t_rises(digits):

@@ -6,6 +6,7 @@ import workbench as wb
 from .dark_knowledge import DarkKnowledgeMap
 from .feature_lab import FeatureLab
 from .lab import DistillationLab
+from .live import Message, guarded
 from .relation_lab import RelationLab
 from .temperature import TemperatureExplorer
 
@@ -21,10 +22,23 @@ and the relations between examples in <i>Relation KD</i> (RKD, similarity-preser
 Data: scikit-learn's 8&times;8 handwritten digits.</p>"""
 
 
+TABS = [("Soft labels", TemperatureExplorer), ("Dark knowledge", DarkKnowledgeMap),
+        ("Distillation lab", DistillationLab), ("Feature KD", FeatureLab), ("Relation KD", RelationLab)]
+
+
 def app(splits=None):
+    """The dashboard. Each tab is built when first opened: every plotly FigureWidget
+    sends its own copy of plotly's widget code (~5 MB) to the browser, so building all
+    of them up front would make the page take many seconds longer to appear."""
     splits = splits or wb.data.load("digits")
-    tabs = W.Tab(children=[TemperatureExplorer(splits).widget, DarkKnowledgeMap(splits).widget,
-                           DistillationLab(splits).widget, FeatureLab(splits).widget, RelationLab(splits).widget])
-    for i, title in enumerate(["Soft labels", "Dark knowledge", "Distillation lab", "Feature KD", "Relation KD"]):
-        tabs.set_title(i, title)
-    return W.VBox([W.HTML(INTRO), tabs])
+    boxes = [W.VBox([W.HTML("<i>Loading…</i>")]) for _ in TABS]
+    message = Message()
+    tabs = W.Tab(children=boxes, titles=[title for title, _ in TABS])
+
+    def open_tab(index):
+        if index is not None and boxes[index].children and isinstance(boxes[index].children[0], W.HTML):
+            boxes[index].children = [TABS[index][1](splits).widget]
+
+    tabs.observe(guarded(message, lambda change: open_tab(change["new"])), names="selected_index")
+    open_tab(0)
+    return W.VBox([W.HTML(INTRO), message, tabs])

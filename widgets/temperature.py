@@ -11,7 +11,7 @@ import torch
 import workbench as wb
 
 from . import plots
-from .live import Message, guarded, live, refresh
+from .live import Message, guarded, live, png, refresh
 
 T_MIN, T_MAX = 0.5, 50.0
 
@@ -62,10 +62,11 @@ class TemperatureExplorer:
         self.values = W.Text(value="0.05, 0.90, 0.05", description="values", layout=W.Layout(width="420px"))
         self.kind = W.ToggleButtons(options=["probabilities", "logits"], description="values are")
         self.stats = W.HTML()
-        bars, picture = self.figures()
-        self.bars, self.picture = live(bars), live(picture)
-        self._picture_of = index
-        self.picture_box = W.Box([self.picture])
+        self.bars = live(self.figures())
+        self.picture = W.Image(format="png", width=160, height=160)
+        self.caption = W.HTML()
+        self.picture_box = W.VBox([self.caption, self.picture], layout=W.Layout(padding="40px 10px 0 10px"))
+        self._picture_of = None
         self.data_box = W.HBox([self.teacher, self.index])
         self.own_box = W.VBox([self.names, self.values, self.kind])
 
@@ -94,8 +95,8 @@ class TemperatureExplorer:
         y = self.splits.test.y[i].item()
         return list(self.splits.classes), self.teacher_logits(self.teacher.value, i), y, f"a {self.splits.classes[y]}"
 
-    def figures(self, with_picture=True):
-        """The soft-label bars and the picture for the current controls; sets the stats."""
+    def figures(self):
+        """The soft-label bars for the current controls; sets the stats."""
         names, z, y, what = self.current()
         t = self.temperature.value
         p = wb.analysis.soft_labels(z, t)
@@ -105,21 +106,18 @@ class TemperatureExplorer:
         self.stats.value = (f"<b>entropy</b> {h:.3f} nats (max {math.log(len(names)):.3f}) · "
                             f"<b>mass on the wrong classes</b> (dark knowledge) {wrong:.3f} · "
                             f"<b>top class</b> {names[int(p.argmax())]} ({p.max().item():.3f})")
-        bars = plots.soft_label_bars(p, names, hard_label=y, title=f"Soft labels of {what} at T = {t:.2f}")
-        own = self.mode.value == "your own numbers"
-        picture = plots.image(self.splits.test.x[self.index.value], title=what) if with_picture and not own else None
-        return bars, picture
+        return plots.soft_label_bars(p, names, hard_label=y, title=f"Soft labels of {what} at T = {t:.2f}")
 
     def update(self):
         own = self.mode.value == "your own numbers"
         self.own_box.layout.display = None if own else "none"
         self.data_box.layout.display = "none" if own else None
         self.picture_box.layout.display = "none" if own else None
-        shown = None if own else self.index.value
-        bars, picture = self.figures(with_picture=shown != self._picture_of)
-        refresh(self.bars, bars)
-        if picture is not None:  # only when the image changed: a slider move redraws the bars alone
-            refresh(self.picture, picture)
-            self._picture_of = shown
+        refresh(self.bars, self.figures())
+        i = self.index.value
+        if not own and i != self._picture_of:  # a slider move redraws the bars alone
+            self.picture.value = png(self.splits.test.x[i])
+            self.caption.value = f"test image {i}: a <b>{self.splits.classes[self.splits.test.y[i].item()]}</b>"
+            self._picture_of = i
         self.message.clear()
         return self.probs

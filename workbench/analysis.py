@@ -4,7 +4,6 @@ import numpy as np
 import torch
 from scipy.linalg import orthogonal_procrustes
 from sklearn.decomposition import PCA
-from torchmetrics.functional.classification import multiclass_calibration_error
 
 from . import _check
 from .data import Split
@@ -83,6 +82,8 @@ def agreement(student, teacher, data):
 def expected_calibration_error(logits, labels, n_bins=15):
     """ECE (Guo et al. 2017): Σ_bins |B|/N · |accuracy(B) − confidence(B)| over equal-width
     confidence bins of the top-1 probability."""
+    from torchmetrics.functional.classification import multiclass_calibration_error  # 1.6 s to import: on first use
+
     _check.logits("logits", logits, ndim=2)
     return multiclass_calibration_error(torch.softmax(logits, 1), labels, num_classes=logits.shape[1],
                                         n_bins=n_bins, norm="l1").item()
