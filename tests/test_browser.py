@@ -129,6 +129,7 @@ def test_a_short_run_draws_curves_and_the_final_table(page):
     table = page.text_content(".js-plotly-plot .table")
     assert "test accuracy" in table and "student, hard labels" in table
     assert not page.query_selector_all(".kd-error") and not page.errors
+    page.screenshot(path=str(SHOTS / "distillation_lab_top.png"))
     page.query_selector(".js-plotly-plot .table").scroll_into_view_if_needed()
     page.screenshot(path=str(SHOTS / "distillation_lab.png"), full_page=True)
 
