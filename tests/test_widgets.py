@@ -172,10 +172,10 @@ def test_feature_lab_runs_two_students_and_tracks_cka_and_projections(digits):
     assert lab.message.text == "Done."
     assert all(len(h) == 3 and 0 < h[-1]["cka"] <= 1 for h in lab.histories.values())
     assert "feature" in lab.histories["with"][0] and "feature" not in lab.histories["without"][0]
-    names = {t.name for t in lab.cka.data}
+    names = {t.name for t in lab.curve.data}
     assert names == {"student with the feature term", "student without it"}
-    assert len(lab.projections.data) == 3 * digits.num_classes  # three panels, one trace per class
-    assert len(lab.points["teacher"]) == len(lab.probe)
+    assert len(lab.panel_fig.data) == 3 * digits.num_classes  # three panels, one trace per class
+    assert len(lab.panels["teacher"]) == len(lab.probe)
 
 
 def test_feature_lab_changes_layers_with_the_models_and_shows_bad_pairs(digits):
@@ -194,11 +194,11 @@ def test_relation_lab_shows_teacher_and_student_matrices_and_narrows_the_gap(dig
     lab = RelationLab(digits, epochs=8)
     lab.controller.start()
     assert lab.message.text == "Done."
-    assert set(lab.matrices) == {"teacher", "with", "without"}
-    assert len(lab.heatmaps.data) == 3 and len(lab.heatmaps.data[0].z) == len(lab.probe)
+    assert set(lab.panels) == {"teacher", "with", "without"}
+    assert len(lab.panel_fig.data) == 3 and len(lab.panel_fig.data[0].z) == len(lab.probe)
     gap = {name: h[-1]["gap"] for name, h in lab.histories.items()}
     assert gap["with"] < gap["without"]  # RKD distance pulls the student's distances toward the teacher's
     lab.loss.value = "similarity-preserving"
     lab.epochs.value = 1
     lab.controller.start()
-    assert torch.allclose(lab.matrices["teacher"].diagonal(), torch.ones(len(lab.probe)), atol=1e-5)  # cosines
+    assert torch.allclose(lab.panels["teacher"].diagonal(), torch.ones(len(lab.probe)), atol=1e-5)  # cosines

@@ -9,31 +9,24 @@ import ipywidgets as W
 import workbench as wb
 
 from . import plots
-from .live import live, refresh
 from .two_students import TwoStudentsLab
-
-TITLES = {"with": "student with the feature term", "without": "student without it"}
 
 
 class FeatureLab(TwoStudentsLab):
     term = "feature"
+    metric, metric_title = "cka", "Linear CKA to the teacher's features"
+    panel_width = 980
 
     def __init__(self, splits=None, epochs=20, **kw):
         kw.setdefault("teacher", "digits/cnn")
         kw.setdefault("layers", ("block1", "block1"))
         kw.setdefault("weight", (10.0, 0.1, 1000.0))
         super().__init__(splits, epochs=epochs, per_class=20, **kw)
-        self.loss = W.ToggleButtons(options=["hint", "attention"], description="feature loss",
-                                    tooltips=["FitNets: regress the student's feature to the teacher's",
-                                              "attention transfer: match spatial attention maps (conv layers)"])
-        self.points = {}
-        self.projections = live(self.projection_figure(), width=980, height=360)
-        self.cka = live(plots.training_curves(self.histories, metric="cka", title="Linear CKA to the teacher's features"),
-                        width=520, height=300)
-        self.widget = W.VBox([W.HBox([self.controls(), self.cka]), self.projections])
 
-    def extra_controls(self):
-        return [self.loss]
+    def loss_control(self):
+        return W.ToggleButtons(options=["hint", "attention"], description="feature loss",
+                               tooltips=["FitNets: regress the student's feature to the teacher's",
+                                         "attention transfer: match spatial attention maps (conv layers)"])
 
     def with_term(self, cfg):
         return cfg.replace(feature_weight=self.weight.value, feature_loss=self.loss.value,
@@ -41,20 +34,15 @@ class FeatureLab(TwoStudentsLab):
 
     def start(self, teacher):
         self.teacher_feats = wb.analysis.features(teacher, self.probe.x, self.teacher_layer.value)
-        self.points = {"teacher": wb.analysis.project_2d(self.teacher_feats)}
+        self.panels = {"teacher": wb.analysis.project_2d(self.teacher_feats)}
 
     def watch(self, name, student):
         feats = wb.analysis.features(student, self.probe.x, self.student_layer.value)
-        self.points[name] = wb.analysis.project_2d(feats, reference=self.points["teacher"])
+        self.panels[name] = wb.analysis.project_2d(feats, reference=self.panels["teacher"])
         return {"cka": wb.analysis.linear_cka(feats, self.teacher_feats)}
 
-    def projection_figure(self):
-        panels = {"teacher" if k == "teacher" else TITLES[k]: v for k, v in self.points.items()}
-        return plots.feature_projections(panels, self.probe.y, self.splits.classes,
+    def panel_figure(self):
+        return plots.feature_projections({self.panel_title(k): v for k, v in self.panels.items()}, self.probe.y,
+                                         self.splits.classes,
                                          title=f"{self.teacher_layer.value} of the teacher vs "
                                                f"{self.student_layer.value} of the students (PCA, aligned)")
-
-    def redraw(self):
-        curves = {TITLES[k]: v for k, v in self.histories.items()}
-        refresh(self.cka, plots.training_curves(curves, metric="cka", title="Linear CKA to the teacher's features"))
-        refresh(self.projections, self.projection_figure())

@@ -6,7 +6,8 @@ import torch
 
 import workbench as wb
 
-from .live import Message, guarded
+from . import plots
+from .live import Message, guarded, live, refresh
 from .runner import RunController, lockstep
 from .temperature import temperature_slider
 
@@ -29,7 +30,12 @@ def top_layers(model):
 
 
 class TwoStudentsLab:
+    """Subclasses name the term, the per-epoch metric drawn as curves, and supply the
+    control that picks the loss, the config with the term, what to watch on the probe
+    batch (`start`, `watch`) and the side-by-side panels (`panel_figure`)."""
     term = "feature"  # the term that one student gets and the other does not
+    metric, metric_title = "cka", ""
+    panel_width = 980
     runs = ("with", "without")
 
     def __init__(self, splits=None, teacher_names=None, epochs=20, per_class=4, weight=(1.0, 0.01, 1000.0),
@@ -62,14 +68,26 @@ class TwoStudentsLab:
         self.student.observe(update, names="value")
         self.update_layers(*layers)
         self.histories = {name: [] for name in self.runs}
+        self.loss = self.loss_control()
+        self.panels = {}
+        self.panel_fig = live(self.panel_figure(), width=self.panel_width, height=360)
+        self.curve = live(self.curve_figure(), width=520, height=300)
+        controls = W.VBox([self.teacher, self.student, self.teacher_layer, self.student_layer, self.layer_message,
+                           self.loss, self.weight, self.temperature, self.alpha, self.epochs, self.seed,
+                           self.controller.widget], layout=W.Layout(width="440px", padding="0 12px 0 0"))
+        self.widget = W.VBox([W.HBox([controls, self.curve]), self.panel_fig])
 
-    def extra_controls(self):
-        return []
+    def curve_figure(self):
+        titles = {"with": f"student with the {self.term} term", "without": "student without it"}
+        return plots.training_curves({titles[k]: v for k, v in self.histories.items()}, metric=self.metric,
+                                     title=self.metric_title)
 
-    def controls(self):
-        return W.VBox([self.teacher, self.student, self.teacher_layer, self.student_layer, self.layer_message,
-                       *self.extra_controls(), self.weight, self.temperature, self.alpha, self.epochs, self.seed,
-                       self.controller.widget], layout=W.Layout(width="440px", padding="0 12px 0 0"))
+    def panel_title(self, key):
+        return {"teacher": "teacher", "with": f"student with the {self.term} term", "without": "student without it"}[key]
+
+    def redraw(self):
+        refresh(self.curve, self.curve_figure())
+        refresh(self.panel_fig, self.panel_figure())
 
     def teacher_model(self):
         name = self.teacher.value
@@ -94,8 +112,16 @@ class TwoStudentsLab:
         return wb.DistillConfig(temperature=self.temperature.value, alpha=self.alpha.value, epochs=self.epochs.value,
                                 seed=self.seed.value)
 
+    def loss_control(self):
+        """The widget that picks the loss (subclasses)."""
+        raise NotImplementedError
+
     def with_term(self, cfg):
         """The config of the student that gets the extra term (subclasses)."""
+        raise NotImplementedError
+
+    def panel_figure(self):
+        """The side-by-side panels of self.panels (subclasses)."""
         raise NotImplementedError
 
     def prepare(self, stop):
