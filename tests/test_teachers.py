@@ -62,3 +62,23 @@ def test_a_checkpoint_of_another_architecture_is_rejected(tmp_path, monkeypatch)
     wb.cache.save(wrong, tmp_path / "digits--mlp-small.pt")
     with pytest.warns(UserWarning, match="do not fit"):
         wb.teachers.get("digits/mlp-small", device="cpu", progress=False)
+
+
+def test_a_non_shipped_teacher_is_trained_on_demand_then_cached(monkeypatch, capsys):
+    """mnist/cnn on a tiny MNIST written in torchvision's format into the cache: the first
+    get trains the recipe (with a progress bar), the second loads the cached checkpoint."""
+    import numpy as np
+    from test_data import write_idx
+
+    raw = wb.cache.cache_dir("data") / "MNIST" / "raw"
+    rng = np.random.default_rng(0)
+    write_idx(raw, "train", rng.integers(0, 256, (60, 28, 28), dtype=np.uint8), np.arange(60, dtype=np.uint8) % 10)
+    write_idx(raw, "t10k", rng.integers(0, 256, (20, 28, 28), dtype=np.uint8), np.arange(20, dtype=np.uint8) % 10)
+    teacher = wb.teachers.get("mnist/cnn", device="cpu")
+    assert "training teacher mnist/cnn" in capsys.readouterr().err
+    cached = wb.cache.cache_dir("teachers") / "mnist--cnn.pt"
+    assert cached.exists() and not teacher.training
+    trained = []
+    monkeypatch.setattr(teachers, "fit", lambda *a, **k: trained.append(1))
+    again = wb.teachers.get("mnist/cnn", device="cpu")
+    assert trained == [] and torch.equal(again.head.weight, teacher.head.weight)
