@@ -32,3 +32,12 @@ def student_factory():
 
 
 torch.set_num_threads(2)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say where the browser tests left their screenshots (captured prints would hide it)."""
+    import sys
+
+    browser = sys.modules.get("test_browser")
+    if browser is not None and browser.SHOTS_TAKEN:
+        terminalreporter.write_line(f"browser test screenshots: {browser.SHOTS}")

@@ -17,17 +17,29 @@ SHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 BARS = ".js-plotly-plot .bars .point path"
+SHOTS_TAKEN = []  # set once a page is open: conftest then prints where the screenshots are
 
 
 def chromium_path():
     found = os.environ.get("KD_WORKBENCH_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if found:
+    if found and os.path.exists(found):
         return found
     how = ("browser tests need Chromium: on Debian/Ubuntu `apt-get install chromium`, elsewhere set "
            "KD_WORKBENCH_CHROMIUM to a Chromium or Chrome executable")
     if os.environ.get("CI") == "true":
         pytest.fail(f"no Chromium under CI: {how}")
     pytest.skip(how)
+
+
+def test_a_missing_browser_skips_on_a_laptop_and_fails_under_ci(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.delenv("KD_WORKBENCH_CHROMIUM", raising=False)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="apt-get install chromium"):
+        chromium_path()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="no Chromium under CI"):
+        chromium_path()
 
 
 def free_port():
@@ -62,7 +74,7 @@ def page(app_url):
     executable = chromium_path()
     sync_api = pytest.importorskip("playwright.sync_api")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    print(f"\nscreenshots in {SHOTS}")
+    SHOTS_TAKEN.append(SHOTS)
     errors = []
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
