@@ -2,6 +2,8 @@
 
 Reductions follow RepDistiller's (sum over classes, mean over the batch), so a value here
 means the same as a value there."""
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -32,6 +34,75 @@ def kd_loss(student_logits, teacher_logits, temperature):
     return F.kl_div(log_p_s, log_p_t, reduction="batchmean", log_target=True) * temperature**2
 
 
+def _token_log_probs(student_logits, teacher_logits, temperature, mask):
+    """Checked log-softmax of both at T, and the mask (None: every position)."""
+    _check.positive("temperature", temperature)
+    _check.logits("student_logits", student_logits)
+    _check.logits("teacher_logits", teacher_logits)
+    _check.same_shape("student_logits", student_logits, "teacher_logits", teacher_logits)
+    if mask is not None and (not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool
+                             or mask.shape != student_logits.shape[:-1]):
+        raise ValueError(f"mask must be a bool tensor of shape {tuple(student_logits.shape[:-1])} (the logits "
+                         f"without the vocabulary), got {getattr(mask, 'dtype', type(mask).__name__)} "
+                         f"{tuple(getattr(mask, 'shape', ()))}")
+    return F.log_softmax(student_logits / temperature, -1), F.log_softmax(teacher_logits / temperature, -1)
+
+
+def _masked_mean(per_token, mask):
+    """Mean over the positions where mask is True (all when None); 0 when none is."""
+    if mask is None:
+        return per_token.mean()
+    return (per_token * mask).sum() / mask.sum().clamp(min=1)
+
+
+def _kl(log_p, log_q):
+    """Σ_vocab p (log p − log q) per position."""
+    return (log_p.exp() * (log_p - log_q)).sum(-1)
+
+
+def forward_kl(student_logits, teacher_logits, temperature=1.0, mask=None):
+    """Forward KL, the token-level KD of white-box LLM distillation (Hinton et al. 2015;
+    Kim & Rush 2016's word-level KD):
+
+        mean over positions of Σ_vocab p_t (log p_t − log p_s),   p = softmax(logits / T)
+
+    over the positions where `mask` is True (all when None), with no T² factor (TRL's
+    GKD reduction). Mean-seeking: the student must cover every token the teacher gives
+    mass to. Logits are (..., vocab)."""
+    log_ps, log_pt = _token_log_probs(student_logits, teacher_logits, temperature, mask)
+    return _masked_mean(_kl(log_pt, log_ps), mask)
+
+
+def reverse_kl(student_logits, teacher_logits, temperature=1.0, mask=None):
+    """Reverse KL (MiniLLM, Gu et al. 2024):
+
+        mean over positions of Σ_vocab p_s (log p_s − log p_t)
+
+    same reduction as forward_kl. Mode-seeking: a student too small to cover all the
+    teacher's modes puts its mass on one of them rather than between them."""
+    log_ps, log_pt = _token_log_probs(student_logits, teacher_logits, temperature, mask)
+    return _masked_mean(_kl(log_ps, log_pt), mask)
+
+
+def generalized_jsd(student_logits, teacher_logits, beta=0.5, temperature=1.0, mask=None):
+    """Generalized Jensen-Shannon divergence (GKD, Agarwal et al. 2024, eq. 1):
+
+        β · KL(p_t ‖ m) + (1 − β) · KL(p_s ‖ m),   m = β · p_t + (1 − β) · p_s
+
+    same reduction as forward_kl. As in TRL's GKD trainer, β = 0 is exactly forward KL
+    and β = 1 exactly reverse KL (the formula itself vanishes at both ends: near them
+    the divergence is about β · KL, so values for 0 < β < 1 are on a smaller scale)."""
+    _check.unit_interval("beta", beta)
+    log_ps, log_pt = _token_log_probs(student_logits, teacher_logits, temperature, mask)
+    if beta == 0:
+        return _masked_mean(_kl(log_pt, log_ps), mask)
+    if beta == 1:
+        return _masked_mean(_kl(log_ps, log_pt), mask)
+    log_m = torch.logaddexp(log_pt + math.log(beta), log_ps + math.log(1 - beta))
+    return _masked_mean(beta * _kl(log_pt, log_m) + (1 - beta) * _kl(log_ps, log_m), mask)
+
+
+TOKEN_LOSSES = {"forward_kl": forward_kl, "reverse_kl": reverse_kl, "jsd": generalized_jsd}
 
 
 def _features(name, x, min_dim=2):

@@ -1,0 +1,197 @@
+"""Distilling a language model, white-box or black-box, on a budget of teacher queries.
+
+The budget is spent in rounds. Each round sends a share of the queries to the teacher
+and adds what comes back to a pool; the student then takes its share of the optimizer
+steps on batches drawn from everything collected so far. So a curve against "teacher
+queries" shows what the student knows after spending that much.
+
+    black-box   the teacher answers each prompt with text; the student is fine-tuned on
+                prompt + answer with cross-entropy (sequence-level KD, Kim & Rush 2016)
+    white-box   the teacher answers and returns its next-token distribution at every
+                position; the student matches it with forward KL, reverse KL or the
+                generalized JSD (GKD, Agarwal et al. 2024)
+    top-k       white-box through an API that reveals only the k most likely tokens
+
+With on_policy = λ > 0 (white-box only), that share of the queries asks the teacher to
+score sequences the student sampled itself, as in GKD, instead of its own."""
+import math
+import time
+from dataclasses import dataclass, replace
+
+import torch
+import torch.nn.functional as F
+from torch.nn.utils.rnn import pad_sequence
+
+from .. import _check
+from ..losses import TOKEN_LOSSES
+from ..train import Event, Result
+from .blackbox import TextAPI
+from .gpt import generate
+from .tokenizer import PAD
+from .whitebox import LogitAPI, top_k_buckets
+
+METHODS = ("white-box", "black-box", "top-k")
+
+
+@dataclass(frozen=True)
+class LLMConfig:
+    """Every setting of one LLM distillation run, validated on construction."""
+    method: str = "white-box"
+    queries: int = 1200
+    loss: str = "forward_kl"
+    beta: float = 0.5
+    temperature: float = 1.0
+    on_policy: float = 0.0
+    k: int = 5
+    steps: int = 500
+    batch_size: int = 32
+    lr: float = 5e-3
+    rounds: int = 10
+    seed: int = 0
+
+    def __post_init__(self):
+        _check.one_of("method", self.method, METHODS)
+        _check.positive_int("queries", self.queries)
+        _check.one_of("loss", self.loss, TOKEN_LOSSES)
+        _check.unit_interval("beta", self.beta)
+        _check.positive("temperature", self.temperature)
+        _check.unit_interval("on_policy", self.on_policy)
+        _check.positive_int("k", self.k)
+        for name in ("steps", "batch_size", "rounds"):
+            _check.positive_int(name, getattr(self, name))
+        _check.positive("lr", self.lr)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
+        if self.method == "black-box" and self.on_policy > 0:
+            raise ValueError(f"on_policy must be 0 for black-box distillation (a black-box teacher cannot score "
+                             f"the student's samples), got {self.on_policy}")
+        if self.rounds > self.queries:
+            raise ValueError(f"rounds must be at most queries ({self.queries}), got {self.rounds}")
+
+    def replace(self, **changes):
+        return replace(self, **changes)
+
+
+class Pool:
+    """Every sequence collected so far, each trimmed to its length, where its completion
+    starts, and what the teacher said about it: nothing (black-box), logits, or top-k
+    (log-probs, ids)."""
+
+    def __init__(self):
+        self.ids, self.starts, self.targets = [], [], []
+
+    def add(self, ids, starts, targets=None):
+        lengths = (ids != PAD).sum(1).tolist()
+        self.ids += [row[:n] for row, n in zip(ids, lengths)]
+        self.starts += list(starts)
+        if isinstance(targets, tuple):
+            self.targets += [(v[:n - 1], i[:n - 1]) for v, i, n in zip(*targets, lengths)]
+        elif targets is not None:
+            self.targets += [t[:n - 1] for t, n in zip(targets, lengths)]
+
+    def __len__(self):
+        return len(self.ids)
+
+    def batch(self, index):
+        """Right-padded ids (B, L); the loss mask (B, L-1), True where a completion
+        character is predicted; the teacher's targets for them, padded alike."""
+        ids = pad_sequence([self.ids[i] for i in index], batch_first=True, padding_value=PAD)
+        mask = completion_mask(ids, torch.tensor([self.starts[i] for i in index], device=ids.device))
+        if not self.targets:
+            return ids, mask, None
+        if isinstance(self.targets[0], tuple):
+            return ids, mask, tuple(pad_sequence([self.targets[i][j] for i in index], batch_first=True)
+                                    for j in range(2))
+        return ids, mask, pad_sequence([self.targets[i] for i in index], batch_first=True)
+
+
+def completion_mask(ids, starts):
+    """(B, L-1): True where position j predicts a completion character (j + 1 >= the
+    row's prompt length, and not padding). The prompt is given, not learned, as in
+    supervised fine-tuning and GKD."""
+    j = torch.arange(ids.shape[1] - 1, device=ids.device)[None]
+    return (j + 1 >= starts[:, None]) & (ids[:, 1:] != PAD)
+
+
+def _loss(student, ids, mask, targets, cfg):
+    logits = student(ids[:, :-1]).float()
+    if targets is None:  # black-box: the teacher's text is the label
+        return F.cross_entropy(logits[mask], ids[:, 1:][mask])
+    kw = {"beta": cfg.beta} if cfg.loss == "jsd" else {}
+    if isinstance(targets, tuple):  # top-k: only the k tokens the API revealed, plus the rest
+        s, t = top_k_buckets(logits, targets, cfg.temperature)
+        return TOKEN_LOSSES[cfg.loss](s, t, temperature=1.0, mask=mask, **kw)
+    return TOKEN_LOSSES[cfg.loss](logits, targets, temperature=cfg.temperature, mask=mask, **kw)
+
+
+def steps(student, teacher, task, cfg, stop=None):
+    """Run one distillation as a generator of Events: "step" after each optimizer step
+    (its loss) and "round" after each round (queries and tokens spent so far). Its
+    return value is the Result, with task.evaluate(student) and the budget spent in
+    `metrics`."""
+    if not isinstance(cfg, LLMConfig):
+        raise ValueError(f"cfg must be a workbench.llm.LLMConfig, got {type(cfg).__name__}")
+    if student.tokenizer.chars != teacher.tokenizer.chars and cfg.method != "black-box":
+        raise ValueError("white-box distillation needs the student to share the teacher's tokenizer "
+                         f"(teacher: {teacher.tokenizer.chars!r}, student: {student.tokenizer.chars!r}); "
+                         "black-box distillation works across tokenizers")
+    device = next(student.parameters()).device
+    g = torch.Generator().manual_seed(cfg.seed)
+    tok = student.tokenizer
+    stop_id = tok.stoi[task.stop] if task.stop else None
+    if cfg.method == "black-box":
+        api = TextAPI(teacher, cfg.temperature, None, task.max_new_tokens, task.stop, seed=cfg.seed)
+    else:
+        api = LogitAPI(teacher, cfg.k if cfg.method == "top-k" else None)
+    pool = Pool()
+    opt = torch.optim.AdamW(student.parameters(), lr=cfg.lr, weight_decay=0.0)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: 1 - i / cfg.steps)
+    result, step, t0, gen_seconds, trained_tokens = Result(student), 0, time.perf_counter(), 0.0, 0
+    for r in range(cfg.rounds):
+        n = cfg.queries * (r + 1) // cfg.rounds - cfg.queries * r // cfg.rounds
+        n_on = round(cfg.on_policy * cfg.queries * (r + 1) / cfg.rounds) - round(cfg.on_policy * cfg.queries * r / cfg.rounds)
+        t_gen = time.perf_counter()
+        prompts = task.prompts(n, g)
+        starts = [len(task.bos) + len(p) for p in prompts]
+        if cfg.method == "black-box":
+            texts = [task.bos + p + c for p, c in zip(prompts, api.complete(prompts))]
+            pool.add(tok.batch(texts, "the teacher's text")[0].to(device), starts)
+        else:
+            ids = tok.batch([task.bos + p for p in prompts], "prompt")[0].to(device)
+            if n > n_on:
+                seqs, targets = api.complete(ids[:n - n_on], task.max_new_tokens, cfg.temperature, stop_id, g)
+                pool.add(seqs, starts[:n - n_on], targets)
+            if n_on:  # the student writes, the teacher scores
+                seqs = generate(student, ids[n - n_on:], task.max_new_tokens, cfg.temperature, None, stop_id, g)
+                pool.add(seqs, starts[n - n_on:], api.score(seqs, cfg.temperature))
+        gen_seconds += time.perf_counter() - t_gen
+
+        losses = []
+        student.train()
+        for _ in range(cfg.steps * (r + 1) // cfg.rounds - cfg.steps * r // cfg.rounds):
+            if stop is not None and stop.is_set():
+                result.stopped = True
+                break
+            index = torch.randint(len(pool), (min(cfg.batch_size, len(pool)),), generator=g).tolist()
+            ids_b, mask, targets_b = pool.batch(index)
+            loss = _loss(student, ids_b, mask, targets_b, cfg)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            step += 1
+            losses.append(loss.item())
+            trained_tokens += int(mask.sum())
+            yield Event("step", r + 1, step, {"loss": losses[-1]})
+        row = {"round": r + 1, "step": step, "queries": api.queries, "tokens": api.tokens,
+               "loss": sum(losses) / max(len(losses), 1)}
+        result.history.append(row)
+        yield Event("round", r + 1, step, row)
+        if result.stopped:
+            break
+    student.eval()
+    seconds = time.perf_counter() - t0
+    result.metrics = {**task.evaluate(student), "teacher_queries": api.queries, "teacher_tokens": api.tokens,
+                      "steps": step, "seconds": seconds, "teacher_seconds": gen_seconds,
+                      "student_tokens": trained_tokens}
+    return result

@@ -1,0 +1,72 @@
+"""One call for notebooks, widgets and outside scripts: distil a fresh default student
+from the default teacher on the facts language and measure it."""
+import copy
+
+import torch
+
+from ..device import pick_device, seed_everything
+from ..train import run
+from . import distill, gpt, pretrained
+from .distill import LLMConfig
+from .tasks import FactsTask
+
+_loaded = {}
+
+
+def _get(name, device):
+    key = (name, str(device))
+    if key not in _loaded:
+        _loaded[key] = pretrained.get(name, device=device)
+    return _loaded[key]
+
+
+def teacher(name="facts", device=None):
+    """A pretrained teacher: "facts" (the default) or "pydoc" (real text); loaded once."""
+    from .._check import one_of
+    one_of("name", name, pretrained.TEACHERS)
+    return _get(name, torch.device(device) if device is not None else pick_device())
+
+
+def student(seed=0, device=None, pretrained_base=True, **size):
+    """A fresh default student: a trainable copy of "facts-base", which speaks the facts
+    language but knows none of its facts. With pretrained_base=False, or a `size`
+    (context, layers, width, heads), a randomly initialised GPT seeded with `seed`."""
+    device = torch.device(device) if device is not None else pick_device()
+    base = _get("facts-base", device)
+    if pretrained_base and not size:
+        model = copy.deepcopy(base).requires_grad_(True)
+    else:
+        seed_everything(seed)
+        r = pretrained.RECIPES["facts-base"]
+        dims = {"context": r.context, "layers": r.layers, "width": r.width, "heads": r.heads, **size}
+        model = gpt.build(base.tokenizer, **dims).to(device)
+        model.bos = base.bos
+    return model.train()
+
+
+def task(device=None):
+    if "task" not in _loaded:
+        _loaded["task"] = FactsTask(pretrained.language())
+    return _loaded["task"]
+
+
+def experiment(method="white-box", queries=LLMConfig.queries, loss="forward_kl", temperature=1.0, on_policy=0.0,
+               seed=0, k=5, beta=0.5, steps=LLMConfig.steps, device=None, callbacks=(), stop=None):
+    """Distil a fresh default student (`student()`) from the default teacher ("facts")
+    with `method`: "white-box", "black-box", or "top-k" seeing the teacher's `k` most
+    likely tokens, on a budget of `queries` teacher queries. Returns a dict of
+    measured numbers: kl_to_truth, perplexity, fact_accuracy, rare_coverage,
+    second_mode_coverage, teacher_queries, teacher_tokens and seconds, with the
+    settings that produced them."""
+    cfg = LLMConfig(method=method, queries=queries, loss=loss, beta=beta, temperature=temperature,
+                    on_policy=on_policy, k=k, steps=steps, seed=seed)
+    t = teacher("facts", device)
+    model = student(seed, device=next(t.parameters()).device)
+    result = run(distill.steps(model, t, task(), cfg, stop=stop), callbacks)
+    settings = {"method": method, "loss": loss, "queries": queries, "temperature": temperature,
+                "on_policy": on_policy, "seed": seed}
+    if method == "top-k":
+        settings["k"] = k
+    if loss == "jsd":
+        settings["beta"] = beta
+    return {**settings, **result.metrics, "stopped": result.stopped}
