@@ -5,9 +5,11 @@ from .app import app
 from .dark_knowledge import DarkKnowledgeMap
 from .feature_lab import FeatureLab
 from .lab import DistillationLab
+from .llm_lab import LLMLab
+from .next_token import NextTokenViewer
 from .relation_lab import RelationLab
 from .runner import RunController
 from .temperature import TemperatureExplorer
 
-__all__ = ["plots", "app", "DarkKnowledgeMap", "DistillationLab", "FeatureLab", "RelationLab", "RunController",
-           "TemperatureExplorer"]
+__all__ = ["plots", "app", "DarkKnowledgeMap", "DistillationLab", "FeatureLab", "LLMLab", "NextTokenViewer",
+           "RelationLab", "RunController", "TemperatureExplorer"]

@@ -7,6 +7,8 @@ from .dark_knowledge import DarkKnowledgeMap
 from .feature_lab import FeatureLab
 from .lab import DistillationLab
 from .live import Message, guarded
+from .llm_lab import LLMLab
+from .next_token import NextTokenViewer
 from .relation_lab import RelationLab
 from .temperature import TemperatureExplorer
 
@@ -18,12 +20,30 @@ softmax(z / T) at a temperature T, whose small probabilities on the wrong classe
 see which digits the teacher confuses in <i>Dark knowledge</i>, and train a distilled student next to
 a hard-label one in the <i>Distillation lab</i> (try leaving a digit out of its training data), make a
 student's intermediate features match the teacher's in <i>Feature KD</i> (FitNets, attention transfer)
-and the relations between examples in <i>Relation KD</i> (RKD, similarity-preserving).
-Data: scikit-learn's 8&times;8 handwritten digits.</p>"""
+and the relations between examples in <i>Relation KD</i> (RKD, similarity-preserving), and distil a
+tiny language model white-box (from the teacher's token distributions) or black-box (from its text
+alone) in <i>LLM</i>.
+Data: scikit-learn's 8&times;8 handwritten digits, and a synthetic language of facts whose truth is known.</p>"""
+
+LLM_INTRO = """<p style="max-width:900px"><b>White-box</b> distillation lets the student see the
+teacher's next-token distributions; <b>black-box</b> distillation (model imitation) only its
+generated text. The teacher is a tiny GPT that learned a language of facts (&ldquo;gunu lives in
+&hellip;&rdquo;): frequent and rare subjects, some with one answer, some with two (60/40). Because the
+truth is known, every student is measured exactly: KL to the truth, facts known, rare subjects covered,
+second answers kept.</p>"""
+
+
+class LLMTab:
+    """The next-token viewer above the white-box vs black-box lab."""
+
+    def __init__(self, splits=None):
+        self.viewer, self.lab = NextTokenViewer(), LLMLab()
+        self.widget = W.VBox([W.HTML(LLM_INTRO), self.viewer.widget, W.HTML("<hr>"), self.lab.widget])
 
 
 TABS = [("Soft labels", TemperatureExplorer), ("Dark knowledge", DarkKnowledgeMap),
-        ("Distillation lab", DistillationLab), ("Feature KD", FeatureLab), ("Relation KD", RelationLab)]
+        ("Distillation lab", DistillationLab), ("Feature KD", FeatureLab), ("Relation KD", RelationLab),
+        ("LLM", LLMTab)]
 
 
 def app(splits=None):

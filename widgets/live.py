@@ -88,3 +88,21 @@ def png(image, size=160):
     buf = io.BytesIO()
     img.resize((size, size), Image.NEAREST).save(buf, format="PNG")
     return buf.getvalue()
+
+
+def html_table(rows, formats=None):
+    """An HTML table, one row per model: rows {label: {column: value}}; floats to 3
+    places unless `formats` ({column: format spec}) says otherwise. A few hundred bytes,
+    where a plotly table widget ships the whole plotting library."""
+    columns = list(dict.fromkeys(k for r in rows.values() for k in r))
+    formats = formats or {}
+
+    def cell(c, v):
+        if isinstance(v, float):
+            return format(v, formats.get(c, ".3f"))
+        return html.escape(str(v))
+    head = "".join(f"<th style='text-align:left;padding:2px 10px'>{html.escape(c)}</th>" for c in [""] + columns)
+    body = "".join("<tr><td style='padding:2px 10px'><b>" + html.escape(label) + "</b></td>" +
+                   "".join(f"<td style='padding:2px 10px'>{cell(c, r.get(c, ''))}</td>" for c in columns) + "</tr>"
+                   for label, r in rows.items())
+    return f"<table class='kd-table' style='border-collapse:collapse'><tr style='background:#e8eef5'>{head}</tr>{body}</table>"

@@ -85,17 +85,21 @@ def dark_knowledge_heatmap(matrix, classes, title="Dark knowledge: mean soft lab
 
 AXIS_TITLES = {"val_acc": "validation accuracy", "train_acc": "training accuracy", "val_loss": "validation loss",
                "loss": "training loss", "kd": "KD term", "ce": "hard-label term", "cka": "linear CKA",
-               "gap": "mean |student − teacher|"}
+               "gap": "mean |student − teacher|", "epoch": "epoch", "queries": "teacher queries",
+               "kl_to_truth": "KL to the truth (nats)", "rare_coverage": "rare-subject coverage",
+               "fact_accuracy": "fact accuracy", "second_mode_coverage": "second answers kept",
+               "perplexity": "perplexity"}
 
 
-def training_curves(histories, metric="val_acc", title=None):
-    """One line per run: `metric` of each epoch's history row. histories: {label: history}."""
+def training_curves(histories, metric="val_acc", title=None, x="epoch"):
+    """One line per run: `metric` of each history row against its `x` (the epoch, or
+    e.g. the teacher queries spent). histories: {label: history}."""
     fig = go.Figure()
     for i, (label, history) in enumerate(histories.items()):
-        fig.add_scatter(x=[row["epoch"] for row in history], y=[row.get(metric) for row in history], name=label,
+        fig.add_scatter(x=[row[x] for row in history], y=[row.get(metric) for row in history], name=label,
                         mode="lines+markers", line_color=PALETTE[i % len(PALETTE)])
     name = AXIS_TITLES.get(metric, metric)
-    return _layout(fig, title or name, xaxis=dict(title="epoch"), yaxis=dict(title=name))
+    return _layout(fig, title or name, xaxis=dict(title=AXIS_TITLES.get(x, x)), yaxis=dict(title=name))
 
 
 def loss_parts(histories, title="Loss terms"):
@@ -182,3 +186,49 @@ def relation_heatmaps(panels, title="Relations within a probe batch", zmax=None)
     fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(showticklabels=False, autorange="reversed")
     return _layout(fig, title, margin=dict(l=20, r=20, t=90, b=20))
+
+
+def curves_side_by_side(histories, metrics, x="queries", title=None, log_y=()):
+    """One panel per metric, one line per run in each: `metric` against `x` (for the
+    LLM lab: KL to the truth and rare coverage against teacher queries)."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=len(metrics), subplot_titles=[AXIS_TITLES.get(m, m) for m in metrics],
+                        horizontal_spacing=0.12)
+    for col, metric in enumerate(metrics, 1):
+        for i, (label, history) in enumerate(histories.items()):
+            fig.add_scatter(x=[row[x] for row in history], y=[row.get(metric) for row in history], name=label,
+                            legendgroup=label, showlegend=col == 1, mode="lines+markers", row=1, col=col,
+                            line_color=PALETTE[i % len(PALETTE)])
+        fig.update_xaxes(title_text=AXIS_TITLES.get(x, x), row=1, col=col)
+        if metric in log_y:
+            fig.update_yaxes(type="log", row=1, col=col)
+    return _layout(fig, title, margin=dict(l=50, r=20, t=70, b=40))
+
+
+def distribution_bars(distributions, categories, title="Distributions", xaxis="answer"):
+    """Grouped bars of several distributions over the same categories.
+    distributions: {label: {category: probability}}."""
+    fig = go.Figure()
+    for i, (label, dist) in enumerate(distributions.items()):
+        fig.add_bar(x=list(categories), y=[dist.get(c, 0.0) for c in categories], name=label,
+                    marker_color=PALETTE[i % len(PALETTE)])
+    return _layout(fig, title, barmode="group", yaxis=dict(range=[0, 1.02], title="probability"),
+                   xaxis=dict(title=xaxis, type="category"))
+
+
+def token_label(ch):
+    """A printable label for one character: space, newline and padding made visible."""
+    return {" ": "␣ (space)", "\n": "⏎ (newline)", "": "(end)"}.get(ch, ch)
+
+
+def next_token_bars(probs, chars, top=15, title="Next-token distribution"):
+    """Bars of the `top` most likely next tokens. probs: (vocab,) with id 0 the padding;
+    chars: the tokenizer's characters (id i + 1 is chars[i])."""
+    p = torch.as_tensor(probs, dtype=torch.float32).clone()
+    p[0] = 0
+    values, index = p.topk(min(top, len(p) - 1))
+    labels = [token_label(chars[i - 1]) for i in index.tolist()]
+    fig = go.Figure(go.Bar(x=labels, y=_list(values), marker_color=SOFT))
+    return _layout(fig, title, yaxis=dict(range=[0, 1.02], title="probability"),
+                   xaxis=dict(title="next character", type="category"))

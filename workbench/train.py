@@ -181,14 +181,14 @@ def _loss(logits, y, idx, cfg, soft, terms, student_feats):
 
 
 def run(events, callbacks=(), every_step=False):
-    """Drive a `steps(...)` generator to the end, passing epoch events (and step events
-    when every_step) to each callback; return its Result."""
+    """Drive a `steps(...)` generator to the end, passing every event but the per-step
+    ones (epochs, rounds; steps too when every_step) to each callback; return its Result."""
     while True:
         try:
             event = next(events)
         except StopIteration as done:
             return done.value
-        if event.kind == "epoch" or every_step:
+        if event.kind != "step" or every_step:
             for cb in callbacks:
                 cb(event)
 

@@ -8,12 +8,12 @@ truth is known ("facts") and on real text.
 """
 from . import evaluate, facts, gpt, pretrained, text
 from .blackbox import TextAPI
-from .distill import METHODS, LLMConfig, steps
+from .distill import METHODS, LLMConfig, run, steps
 from .experiments import experiment, student, task, teacher
 from .tasks import FactsTask, TextTask
 from .tokenizer import CharTokenizer
 from .whitebox import LogitAPI, top_k_buckets
 
-__all__ = ["evaluate", "facts", "gpt", "pretrained", "text", "TextAPI", "METHODS", "LLMConfig", "steps",
+__all__ = ["evaluate", "facts", "gpt", "pretrained", "text", "TextAPI", "METHODS", "LLMConfig", "run", "steps",
            "experiment", "student", "task", "teacher", "FactsTask", "TextTask", "CharTokenizer", "LogitAPI",
            "top_k_buckets"]

@@ -148,6 +148,9 @@ def steps(student, teacher, task, cfg, stop=None):
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: 1 - i / cfg.steps)
     result, step, t0, gen_seconds, trained_tokens = Result(student), 0, time.perf_counter(), 0.0, 0
     for r in range(cfg.rounds):
+        if stop is not None and stop.is_set():  # no queries are spent after Stop
+            result.stopped = True
+            break
         n = cfg.queries * (r + 1) // cfg.rounds - cfg.queries * r // cfg.rounds
         n_on = round(cfg.on_policy * cfg.queries * (r + 1) / cfg.rounds) - round(cfg.on_policy * cfg.queries * r / cfg.rounds)
         t_gen = time.perf_counter()
@@ -195,3 +198,10 @@ def steps(student, teacher, task, cfg, stop=None):
                       "steps": step, "seconds": seconds, "teacher_seconds": gen_seconds,
                       "student_tokens": trained_tokens}
     return result
+
+
+def run(student, teacher, task, cfg, callbacks=(), stop=None):
+    """Run `steps(...)` to the end, passing each round's Event to the callbacks; return
+    the Result (the student trained in place, history, metrics, stopped)."""
+    from ..train import run as drive
+    return drive(steps(student, teacher, task, cfg, stop=stop), callbacks)

@@ -51,22 +51,28 @@ def task(device=None):
 
 
 def experiment(method="white-box", queries=LLMConfig.queries, loss="forward_kl", temperature=1.0, on_policy=0.0,
-               seed=0, k=5, beta=0.5, steps=LLMConfig.steps, device=None, callbacks=(), stop=None):
+               seed=0, k=5, beta=0.5, steps=LLMConfig.steps, curve=False, device=None, callbacks=(), stop=None):
     """Distil a fresh default student (`student()`) from the default teacher ("facts")
     with `method`: "white-box", "black-box", or "top-k" seeing the teacher's `k` most
     likely tokens, on a budget of `queries` teacher queries. Returns a dict of
     measured numbers: kl_to_truth, perplexity, fact_accuracy, rare_coverage,
     second_mode_coverage, teacher_queries, teacher_tokens and seconds, with the
-    settings that produced them."""
+    settings that produced them; with curve=True also "curve", the same numbers after
+    every round of queries."""
     cfg = LLMConfig(method=method, queries=queries, loss=loss, beta=beta, temperature=temperature,
                     on_policy=on_policy, k=k, steps=steps, seed=seed)
     t = teacher("facts", device)
     model = student(seed, device=next(t.parameters()).device)
-    result = run(distill.steps(model, t, task(), cfg, stop=stop), callbacks)
+    rows = []
+
+    def measure(event):
+        if event.kind == "round":
+            rows.append({**event.metrics, **task().evaluate(model)})
+    result = run(distill.steps(model, t, task(), cfg, stop=stop), [measure] * curve + list(callbacks))
     settings = {"method": method, "loss": loss, "queries": queries, "temperature": temperature,
                 "on_policy": on_policy, "seed": seed}
     if method == "top-k":
         settings["k"] = k
     if loss == "jsd":
         settings["beta"] = beta
-    return {**settings, **result.metrics, "stopped": result.stopped}
+    return {**settings, **result.metrics, "stopped": result.stopped, **({"curve": rows} if curve else {})}

@@ -1,0 +1,320 @@
+"""workbench.llm: the facts language, the tokenizer and the tiny GPT, teacher access
+(black-box text only, white-box logits or top-k), the distillation loop and its budget,
+evaluation, real text, and bad input."""
+import math
+import threading
+
+import pytest
+import torch
+
+import workbench as wb
+from workbench.llm import LLMConfig, LogitAPI, TextAPI, evaluate, facts, pretrained, text
+from workbench.llm.distill import completion_mask
+from workbench.train import run
+
+
+@pytest.fixture(scope="module")
+def teacher():
+    return wb.llm.teacher("facts", device="cpu")
+
+
+@pytest.fixture(scope="module")
+def language():
+    return pretrained.language()
+
+
+# --- the language ---------------------------------------------------------------------------
+
+def test_the_language_is_zipf_and_each_fact_is_a_distribution(language):
+    p = torch.tensor(language.subject_probs)
+    assert p.sum().item() == pytest.approx(1.0) and (p[:-1] >= p[1:]).all()
+    assert p[0] / p[9] == pytest.approx(10.0)  # Zipf, exponent 1: rank 1 is ten times as likely as rank 10
+    kinds = {f.kind for f in language.facts}
+    assert kinds == {"one", "two", "tail"}
+    for f in language.facts:
+        assert sum(f.probs) == pytest.approx(1.0) and len(set(f.answers)) == len(f.answers)
+        assert set(f.answers) <= set(facts.RELATIONS[f.relation])
+    for answers in facts.RELATIONS.values():  # first letters rank the answers: they must all differ
+        assert len({a[0] for a in answers}) == len(answers)
+
+
+def test_the_same_arguments_give_the_same_language_and_samples_follow_the_truth(language):
+    assert facts.make() == language and facts.make(seed=1) != language
+    pairs = language.sample_pairs(4000, torch.Generator().manual_seed(0))
+    f = next(f for f in language.facts if f.kind == "two" and f.rank == min(
+        g.rank for g in language.facts if g.kind == "two"))
+    answers = [c for p, c in pairs if p == language.prompt(f.subject, f.relation)]
+    share = answers.count(language.completion(f.answers[0])) / len(answers)
+    assert len(answers) > 40 and abs(share - 0.6) < 0.2
+
+
+def test_entropy_per_token_is_the_floor_no_model_beats(language, teacher):
+    floor = math.exp(language.entropy_per_token())
+    heldout = language.tokenizer.batch(["\n" + s for s in language.sample_sentences(500, torch.Generator().manual_seed(3))])[0]
+    assert evaluate.perplexity(teacher, heldout) >= floor * 0.97  # a sampling margin, not below the truth
+    assert evaluate.perplexity(teacher, heldout) < floor * 1.1
+
+
+# --- tokenizer and model ------------------------------------------------------------------------
+
+def test_tokenizer_round_trips_and_pads():
+    tok = wb.llm.CharTokenizer("abc .")
+    ids, mask = tok.batch(["ab c.", "a"])
+    assert ids.shape == (2, 5) and mask.sum().item() == 6 and ids[1, 1:].eq(0).all()
+    assert tok.decode(ids[0]) == "ab c." and tok.decode(ids[1]) == "a"
+    with pytest.raises(ValueError, match="prompt may only use the model's 5 characters .* it contains 'xz'"):
+        tok.encode("axz", "prompt")
+
+
+def test_generation_stops_at_the_stop_character_and_greedy_is_deterministic(teacher, language):
+    f = next(f for f in language.facts if f.kind == "one")
+    ids = teacher.tokenizer.batch(["\n" + language.prompt(f.subject, f.relation)])[0]
+    out = wb.llm.gpt.generate(teacher, ids, 8, temperature=0, stop=teacher.tokenizer.stoi["."])
+    said = teacher.tokenizer.decode(out[0, ids.shape[1]:])
+    assert said == language.completion(f.answers[0])
+    assert torch.equal(out, wb.llm.gpt.generate(teacher, ids, 8, temperature=0, stop=teacher.tokenizer.stoi["."]))
+
+
+def test_batched_generation_of_prompts_of_different_lengths_matches_one_at_a_time(teacher, language):
+    prompts = ["\n" + language.prompt(s, "likes") for s in language.subjects[:6]]
+    ids = teacher.tokenizer.batch(prompts)[0]
+    together = wb.llm.gpt.generate(teacher, ids, 8, temperature=0, stop=teacher.tokenizer.stoi["."])
+    for row, p in zip(together, prompts):
+        alone = wb.llm.gpt.generate(teacher, teacher.tokenizer.batch([p])[0], 8, temperature=0,
+                                    stop=teacher.tokenizer.stoi["."])
+        assert teacher.tokenizer.decode(row) == teacher.tokenizer.decode(alone[0])
+
+
+def test_a_context_longer_than_the_models_is_refused(teacher):
+    with pytest.raises(ValueError, match="context of 32 tokens"):
+        teacher(torch.ones(1, 40, dtype=torch.long))
+    with pytest.raises(ValueError, match="prompt plus new tokens must fit the model's context of 32"):
+        wb.llm.gpt.generate(teacher, torch.ones(1, 30, dtype=torch.long), 8)
+
+
+# --- the teachers ------------------------------------------------------------------------------
+
+def test_the_teachers_beat_a_unigram_model_on_held_out_text(teacher, language):
+    task = wb.llm.task()
+    train = language.tokenizer.batch(["\n" + s for s in language.sample_sentences(2000, torch.Generator().manual_seed(1))])[0]
+    unigram = evaluate.unigram_perplexity(train, task.heldout, teacher.cfg.vocab_size, task.heldout_start)
+    assert task.evaluate(teacher)["perplexity"] < unigram / 5
+    pydoc = wb.llm.teacher("pydoc", device="cpu")
+    corpus = text.load(tokenizer=pydoc.tokenizer)
+    text_task = wb.llm.TextTask(corpus)
+    unigram = evaluate.unigram_perplexity(corpus.train[None], text_task.heldout, pydoc.cfg.vocab_size, 16)
+    assert text_task.evaluate(pydoc)["perplexity"] < unigram / 3
+
+
+def test_the_facts_teacher_knows_the_truth(teacher, language):
+    m = evaluate.facts_metrics(teacher, language)
+    assert m["kl_to_truth"] < 0.1 and m["fact_accuracy"] > 0.9 and m["second_mode_coverage"] > 0.9
+
+
+def test_the_base_student_speaks_the_language_but_knows_no_facts(language):
+    m = evaluate.facts_metrics(wb.llm.student(device="cpu"), language)
+    assert m["fact_accuracy"] < 0.25 and m["kl_to_truth"] > 1.5  # about uniform over the 10 answers: ln 10 = 2.3
+    base = wb.llm.student(device="cpu")
+    assert all(p.requires_grad for p in base.parameters())  # a trainable copy, never the cached one
+    assert all(not p.requires_grad for p in pretrained.get("facts-base", device="cpu").parameters())
+
+
+def test_a_corrupt_checkpoint_is_rebuilt_with_a_warning(tmp_path, monkeypatch):
+    monkeypatch.setattr(pretrained, "SHIPPED_DIR", tmp_path)
+    (tmp_path / "llm--facts-base.pt").write_bytes(b"not a checkpoint")
+    monkeypatch.setitem(pretrained.RECIPES, "facts-base", pretrained.RECIPES["facts-base"].__class__(
+        **{**pretrained.RECIPES["facts-base"].__dict__, "steps": 5, "sentences": 200}))
+    with pytest.warns(UserWarning, match="is corrupt"):
+        model = pretrained.get("facts-base", device="cpu", progress=False)
+    assert isinstance(model, wb.llm.gpt.GPT)
+    assert pretrained.get("facts-base", device="cpu", progress=False) is not None  # now loads without a warning
+
+
+# --- teacher access ------------------------------------------------------------------------------
+
+def test_the_black_box_api_returns_text_only_and_counts_queries(teacher):
+    api = TextAPI(teacher, max_new_tokens=8, stop=".")
+    out = api.complete(["gunu likes", "tuli lives in"])
+    assert all(isinstance(t, str) and t.endswith(".") for t in out)
+    assert api.queries == 2 and api.tokens == sum(1 + len(p) + len(t) for p, t in zip(["gunu likes", "tuli lives in"], out))
+    for ask in (api.logits, api.logprobs, api.probabilities, api.top_k, api.score):
+        with pytest.raises(PermissionError, match="text only"):
+            ask("gunu likes")
+    # nothing reachable on the object is a model, a tensor or a parameter
+    reachable = [getattr(api, name) for name in dir(api) if not name.startswith("__")]
+    assert not any(isinstance(v, (torch.nn.Module, torch.Tensor)) for v in reachable)
+    with pytest.raises(AttributeError):
+        api.teacher
+    with pytest.raises(AttributeError):
+        api.model = teacher  # no attribute can be added to smuggle it in
+
+
+def test_the_white_box_api_counts_queries_and_top_k_is_exact_for_what_it_shows(teacher):
+    api = LogitAPI(teacher)
+    ids = teacher.tokenizer.batch(["\ngunu likes tea.", "\ntuli likes"])[0]
+    logits = api.score(ids)
+    assert logits.shape == (2, ids.shape[1] - 1, teacher.cfg.vocab_size) and api.queries == 2
+    topk = LogitAPI(teacher, k=4)
+    values, index = topk.score(ids)
+    assert values.shape == (2, ids.shape[1] - 1, 4)
+    assert torch.equal(index, logits.topk(4, dim=-1).indices)
+    g = torch.Generator().manual_seed(0)
+    student = torch.randn(2, ids.shape[1] - 1, teacher.cfg.vocab_size, generator=g)
+    s, t = wb.llm.top_k_buckets(student, (values, index))
+    assert torch.allclose(s.exp().sum(-1), torch.ones(2, ids.shape[1] - 1), atol=1e-5)
+    assert torch.allclose(t.exp().sum(-1), torch.ones(2, ids.shape[1] - 1), atol=1e-5)
+    # coarsening loses information: the top-k KL never exceeds the full one, and with k = V - 1 it equals it
+    coarse = wb.losses.forward_kl(s, t)
+    assert coarse <= wb.losses.forward_kl(student, logits) + 1e-6
+    s, t = wb.llm.top_k_buckets(student, LogitAPI(teacher, k=teacher.cfg.vocab_size - 1).score(ids))
+    assert wb.losses.forward_kl(s, t).item() == pytest.approx(wb.losses.forward_kl(student, logits).item(), rel=1e-4)
+    with pytest.raises(ValueError, match="k must be smaller than the vocabulary \\(28 tokens\\)"):
+        LogitAPI(teacher, k=28)
+
+
+def test_completion_mask_scores_only_the_answer():
+    ids = torch.tensor([[1, 2, 3, 4, 5, 0], [1, 2, 3, 4, 5, 6]])
+    mask = completion_mask(ids, torch.tensor([3, 2]))
+    assert mask.tolist() == [[False, False, True, True, False], [False, True, True, True, True]]
+
+
+# --- distillation ---------------------------------------------------------------------------------
+
+def small(**kw):
+    return LLMConfig(**{"queries": 120, "steps": 30, "rounds": 3, **kw})
+
+
+def distil(cfg, teacher, stop=None, callbacks=()):
+    student = wb.llm.student(cfg.seed, device="cpu")
+    return run(wb.llm.steps(student, teacher, wb.llm.task(), cfg, stop=stop), callbacks)
+
+
+@pytest.mark.parametrize("cfg", [small(), small(method="black-box"), small(method="top-k", k=3),
+                                 small(on_policy=0.5, loss="reverse_kl"), small(loss="jsd", beta=0.3)])
+def test_every_method_spends_exactly_its_budget_and_reports_the_metrics(cfg, teacher):
+    res = distil(cfg, teacher)
+    m = res.metrics
+    assert m["teacher_queries"] == 120 and m["steps"] == 30 and len(res.history) == 3
+    assert [row["queries"] for row in res.history] == [40, 80, 120]  # spent round by round
+    for key in ("kl_to_truth", "perplexity", "fact_accuracy", "rare_coverage", "second_mode_coverage",
+                "teacher_tokens", "seconds"):
+        assert math.isfinite(m[key])
+    assert 120 * 10 < m["teacher_tokens"] < 120 * 32
+
+
+def test_the_same_seed_gives_the_same_run_and_stop_keeps_the_history(teacher):
+    a, b = distil(small(), teacher), distil(small(), teacher)
+    assert [r["loss"] for r in a.history] == [r["loss"] for r in b.history]
+    assert a.metrics["kl_to_truth"] == b.metrics["kl_to_truth"]
+    stop = threading.Event()
+    seen = []
+
+    def on_round(event):
+        seen.append(event)
+        stop.set()
+    res = distil(small(), teacher, stop=stop, callbacks=[on_round])
+    assert res.stopped and len(res.history) == 1 and res.metrics["steps"] == 10
+
+
+def test_white_box_needs_the_teachers_tokenizer(teacher):
+    other = wb.llm.gpt.build(wb.llm.CharTokenizer("abc .\n"), context=32, layers=1, width=16, heads=2)
+    with pytest.raises(ValueError, match="white-box distillation needs the student to share the teacher's tokenizer"):
+        next(wb.llm.steps(other, teacher, wb.llm.task(), small()))
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"queries": 0}, "queries must be an integer >= 1, got 0"),
+    ({"beta": 1.5}, "beta must be a number in \\[0, 1\\], got 1.5"),
+    ({"method": "grey-box"}, "method must be one of \\['white-box', 'black-box', 'top-k'\\], got 'grey-box'"),
+    ({"loss": "kl"}, "loss must be one of \\['forward_kl', 'reverse_kl', 'jsd'\\]"),
+    ({"method": "black-box", "on_policy": 0.5}, "on_policy must be 0 for black-box"),
+    ({"temperature": 0}, "temperature must be a finite number > 0"),
+    ({"queries": 5, "rounds": 10}, "rounds must be at most queries \\(5\\)"),
+])
+def test_bad_settings_name_what_to_change(kw, message):
+    with pytest.raises(ValueError, match=message):
+        LLMConfig(**kw)
+    if "rounds" not in kw:
+        with pytest.raises(ValueError, match=message):
+            wb.llm.experiment(**kw)
+
+
+def test_k_larger_than_the_vocabulary_is_refused_before_training():
+    with pytest.raises(ValueError, match="k must be smaller than the vocabulary"):
+        wb.llm.experiment("top-k", k=100, queries=20, steps=2)
+
+
+# --- the lessons, over seeds ---------------------------------------------------------------------
+
+SEEDS = (0, 1, 2)
+
+
+@pytest.fixture(scope="module")
+def lessons():
+    runs = {}
+    for seed in SEEDS:
+        for name, kw in {"white": {}, "black": {"method": "black-box"}, "reverse": {"loss": "reverse_kl"}}.items():
+            runs[name, seed] = wb.llm.experiment(seed=seed, device="cpu", **kw)
+    return runs
+
+
+def mean(runs, name, key):
+    return sum(runs[name, s][key] for s in SEEDS) / len(SEEDS)
+
+
+def test_at_equal_queries_white_box_ends_closer_to_the_truth_than_black_box(lessons):
+    for s in SEEDS:
+        assert lessons["white", s]["teacher_queries"] == lessons["black", s]["teacher_queries"] == LLMConfig.queries
+        assert lessons["white", s]["kl_to_truth"] < lessons["black", s]["kl_to_truth"]
+    # measured: white-box 0.15-0.27 nats, black-box 0.56-0.77 over seeds 0-3
+    assert mean(lessons, "white", "kl_to_truth") < mean(lessons, "black", "kl_to_truth") - 0.2
+    assert mean(lessons, "white", "fact_accuracy") > mean(lessons, "black", "fact_accuracy") + 0.05
+
+
+def test_forward_kl_keeps_more_second_answers_than_reverse_kl(lessons):
+    # measured: forward KL keeps 85-98% of the 40% answers, reverse KL 40-55%
+    assert mean(lessons, "white", "second_mode_coverage") > mean(lessons, "reverse", "second_mode_coverage") + 0.2
+
+
+def test_one_default_experiment_reports_every_number(lessons):
+    r = lessons["white", 0]
+    for key in ("kl_to_truth", "perplexity", "fact_accuracy", "rare_coverage", "second_mode_coverage",
+                "teacher_queries", "teacher_tokens", "seconds"):
+        assert key in r
+    assert 1.0 < r["perplexity"] < 1.3 and r["method"] == "white-box"
+
+
+# --- real text --------------------------------------------------------------------------------------
+
+def test_the_default_corpus_needs_no_download_and_is_ascii():
+    corpus = text.load()
+    assert len(corpus.train) > 300_000 and len(corpus.val) > 30_000
+    assert set(corpus.tokenizer.chars) <= set(text.ASCII)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "non-empty"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "looks binary"),
+    ("caf\u00e9 ".encode("latin-1") * 400, "not UTF-8"),
+])
+def test_a_bad_corpus_file_is_refused_by_name(tmp_path, content, message):
+    path = tmp_path / "corpus.txt"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=message):
+        text.load(path)
+    with pytest.raises(ValueError, match="no such file"):
+        text.load(tmp_path / "missing.txt")
+
+
+def test_a_users_text_file_can_be_distilled_black_box(tmp_path):
+    path = tmp_path / "poem.txt"
+    path.write_text("the cat sat on the mat and the dog sat on the log.\n" * 60, encoding="utf-8")
+    corpus = text.load(path, tokenizer=wb.llm.teacher("pydoc", device="cpu").tokenizer)
+    task = wb.llm.TextTask(corpus, heldout=16)
+    pydoc = wb.llm.teacher("pydoc", device="cpu")
+    student = wb.llm.gpt.build(pydoc.tokenizer, context=64, layers=1, width=32, heads=2)
+    res = run(wb.llm.steps(student, pydoc, task, LLMConfig(method="black-box", queries=40, steps=20, rounds=2)))
+    assert res.metrics["teacher_queries"] == 40 and math.isfinite(res.metrics["perplexity"])
+    with pytest.raises(ValueError, match="it contains 'é'"):
+        path.write_text("café " * 300, encoding="utf-8")
+        text.load(path, tokenizer=pydoc.tokenizer)

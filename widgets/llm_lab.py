@@ -1,0 +1,139 @@
+"""LLMLab: the same student distilled white-box and black-box, on the same budget.
+
+Both start from the same base student (it speaks the facts language but knows none of
+its facts) and spend the same number of teacher queries. The curves show KL to the
+truth and rare-subject coverage against the queries spent; the bars show one 60/40
+fact as the truth, the teacher and both students see it, redrawn as they learn: with
+forward KL the white-box student keeps both answers (mean-seeking), with reverse KL it
+tends to keep one (mode-seeking)."""
+import ipywidgets as W
+
+import workbench as wb
+from workbench.llm import evaluate
+
+from . import plots
+from .live import guarded, html_table, live, refresh
+from .next_token import llm_temperature_slider
+from .runner import RunController, lockstep
+
+RUNS = ("white-box", "black-box")
+LOSSES = {"forward KL (mean-seeking)": "forward_kl", "reverse KL (mode-seeking)": "reverse_kl",
+          "generalized JSD (β)": "jsd"}
+METRICS = {"kl_to_truth": "KL to the truth", "fact_accuracy": "fact accuracy", "rare_coverage": "rare coverage",
+           "second_mode_coverage": "second answers kept", "perplexity": "answer perplexity"}
+
+
+def two_answer_facts(language):
+    """{label: fact} for the 60/40 facts, most frequent subjects first."""
+    facts = sorted((f for f in language.facts if f.kind == "two"), key=lambda f: f.rank)
+    return {f"{language.prompt(f.subject, f.relation)} … ({f.answers[0]} 60%, {f.answers[1]} 40%; "
+            f"subject #{f.rank + 1})": f for f in facts}
+
+
+class LLMLab:
+    def __init__(self, queries=wb.llm.LLMConfig.queries, steps=wb.llm.LLMConfig.steps, seed=0):
+        style, wide = {"description_width": "initial"}, W.Layout(width="420px")
+        self.language = wb.llm.pretrained.language()
+        self.task = wb.llm.task()
+        self.queries = W.IntText(value=queries, description="teacher queries (each method)", style=style,
+                                 layout=W.Layout(width="300px"))
+        self.access = W.ToggleButtons(options=["full logits", "top-k"], description="white-box access", style=style,
+                                      tooltips=["the whole next-token distribution at every position",
+                                                "only the k most likely tokens, as commercial APIs return"])
+        self.k = W.IntSlider(value=5, min=1, max=26, description="k", continuous_update=False, style=style,
+                             layout=wide)
+        self.loss = W.Dropdown(options=list(LOSSES), value=list(LOSSES)[0], description="white-box loss", style=style,
+                               layout=wide)
+        self.beta = W.FloatSlider(value=0.5, min=0, max=1, step=0.05, description="β (0 forward KL, 1 reverse KL)",
+                                  continuous_update=False, style=style, layout=wide)
+        self.on_policy = W.FloatSlider(value=0.0, min=0, max=1, step=0.1, description="on-policy share λ",
+                                       continuous_update=False, style=style, layout=wide)
+        self.temperature = llm_temperature_slider(1.0, "temperature")
+        self.temperature.continuous_update = False
+        self.steps = W.IntText(value=steps, description="optimizer steps", style=style, layout=W.Layout(width="220px"))
+        self.seed = W.IntText(value=seed, description="seed", style=style, layout=W.Layout(width="220px"))
+        self.facts = two_answer_facts(self.language)
+        self.fact = W.Dropdown(options=list(self.facts), description="a 60/40 fact", style=style,
+                               layout=W.Layout(width="560px"))
+        self.controller = RunController(self.prepare, self.redraw)
+        self.message = self.controller.message
+
+        self.histories = {name: [] for name in RUNS}
+        self.students, self.summary = {}, None
+        self.curves = live(self.curve_figure(), width=760, height=330)
+        self.bars = live(self.fact_figure(), width=760, height=330)
+        self.table = W.HTML()
+        for control in (self.access, self.loss):
+            control.observe(lambda *_: self.show_options(), names="value")
+        self.fact.observe(guarded(self.message, lambda *_: refresh(self.bars, self.fact_figure())), names="value")
+        self.show_options()
+        controls = W.VBox([self.queries, self.access, self.k, self.loss, self.beta, self.on_policy, self.temperature,
+                           self.steps, self.seed, self.controller.widget],
+                          layout=W.Layout(width="440px", padding="0 12px 0 0"))
+        self.widget = W.VBox([W.HBox([controls, W.VBox([self.curves, self.fact, self.bars])]), self.table])
+
+    def show_options(self):
+        self.k.layout.display = None if self.access.value == "top-k" else "none"
+        self.beta.layout.display = None if LOSSES[self.loss.value] == "jsd" else "none"
+
+    def configs(self):
+        """The two runs' configs from the controls (ValueError names a bad value)."""
+        white = wb.llm.LLMConfig(method="top-k" if self.access.value == "top-k" else "white-box",
+                                 queries=self.queries.value, loss=LOSSES[self.loss.value], beta=self.beta.value,
+                                 temperature=self.temperature.value, on_policy=self.on_policy.value, k=self.k.value,
+                                 steps=self.steps.value, seed=self.seed.value)
+        return {"white-box": white, "black-box": white.replace(method="black-box", on_policy=0.0)}
+
+    def prepare(self, stop):
+        cfgs = self.configs()
+        teacher = wb.llm.teacher("facts")
+        self.students = {name: wb.llm.student(cfgs[name].seed) for name in RUNS}
+        runs = {name: wb.llm.steps(self.students[name], teacher, self.task, cfgs[name], stop=stop) for name in RUNS}
+        self.histories = {name: [] for name in RUNS}
+        self.summary = None
+        self.table.value = ""
+        return self._work(runs, cfgs["white-box"].steps)
+
+    def _work(self, runs, total):
+        results = yield from lockstep(runs, self._record, total)
+        self._summarise(results)
+
+    def _record(self, name, event):
+        if event.kind == "round":
+            self.histories[name].append({**event.metrics, **self.task.evaluate(self.students[name])})
+            self.students[name].train()
+
+    def _summarise(self, results):
+        teacher = wb.llm.teacher("facts")
+        rows = {"teacher": self.task.evaluate(teacher)}
+        for name, res in results.items():
+            rows[f"student, {name}"] = {**res.metrics}
+        cols = {**METRICS, "teacher_queries": "teacher queries", "teacher_tokens": "teacher tokens"}
+        self.summary = {label: {cols[k]: r[k] for k in cols if k in r} for label, r in rows.items()}
+        rare = [f for f in self.language.facts if self.language.rare(f) and f.kind == "two"][:4]
+        prompts = [self.language.prompt(f.subject, f.relation) for f in rare]
+        said = evaluate.samples({"teacher": teacher, **{f"student, {n}": r.student for n, r in results.items()}},
+                                prompts, max_new_tokens=8, stop=wb.llm.facts.STOP, seed=self.seed.value)
+        self.samples = {p: {who: said[who][i] for who in said} for i, p in enumerate(prompts)}
+
+    def curve_figure(self):
+        return plots.curves_side_by_side(self.histories, ["kl_to_truth", "rare_coverage"], x="queries",
+                                         title="What each student knows, by teacher queries spent")
+
+    def fact_figure(self):
+        f = self.facts[self.fact.value]
+        answers = wb.llm.facts.RELATIONS[f.relation]
+        dists = {"truth": dict(zip(f.answers, f.probs)),
+                 "teacher": evaluate.answer_probabilities(wb.llm.teacher("facts"), self.language, f.subject, f.relation)}
+        for name, student in self.students.items():
+            dists[f"student, {name}"] = evaluate.answer_probabilities(student, self.language, f.subject, f.relation)
+            student.train()
+        return plots.distribution_bars(dists, answers, title=f"{self.language.prompt(f.subject, f.relation)} …")
+
+    def redraw(self):
+        refresh(self.curves, self.curve_figure())
+        refresh(self.bars, self.fact_figure())
+        if self.summary:
+            samples = {p: s for p, s in self.samples.items()}
+            self.table.value = ("<b>Test against the truth</b>" + html_table(self.summary) +
+                                "<br><b>Samples for rare subjects</b> (60/40 facts)" + html_table(samples))
