@@ -170,3 +170,39 @@ def test_relation_tab_draws_three_matrices(page):
     panel = run_in_tab(page, "Relation KD", "relation_kd.png")
     assert panel.locator(".js-plotly-plot .heatmaplayer image, .js-plotly-plot .hm image").count() >= 3
     assert "student with the relation term" in panel.text_content()
+
+
+def test_llm_tab_types_a_prompt_asks_the_black_box_and_runs_the_lab(page):
+    open_tab(page, "LLM")
+    page.locator("text=White-box access >> visible=true").first.wait_for(timeout=60_000)
+    viewer_bars = page.locator(".js-plotly-plot:visible").first.locator(".bars .point path")
+    viewer_bars.first.wait_for(state="attached", timeout=30_000)
+    before = [viewer_bars.nth(i).get_attribute("d") for i in range(viewer_bars.count())]
+    prompt = page.locator(".widget-text:has-text('prompt') input:visible")
+    prompt.fill("bupi likes ")
+    page.wait_for_function(
+        "(b) => { const p = [...document.querySelectorAll('.js-plotly-plot')].find(e => e.offsetParent);"
+        " return [...p.querySelectorAll('.bars .point path')].map(e => e.getAttribute('d')).join() != b; }",
+        arg=",".join(before), timeout=10_000)
+    page.locator("button:has-text('Ask the black-box teacher'):visible").click()
+    page.locator("text=queries spent: 1 >> visible=true").wait_for(timeout=10_000)
+    prompt.fill("bupi lives in zürich")
+    page.locator(".kd-error:visible:has-text('characters')").wait_for(timeout=10_000)
+    assert prompt.input_value() == "bupi lives in zürich"  # what the learner typed stays
+    prompt.fill("bupi lives in ")
+    page.wait_for_function("() => ![...document.querySelectorAll('.kd-error')].some(e => e.offsetParent)",
+                           timeout=10_000)
+    for label, value in (("teacher queries", "200"), ("optimizer steps", "40")):
+        box = page.locator(f".widget-text:has-text('{label}') input:visible")
+        box.fill(value)
+        box.press("Enter")
+    page.locator("button:has-text('Run'):visible").click()
+    page.locator("text=Done. >> visible=true").wait_for(timeout=90_000)
+    page.wait_for_function("() => document.body.textContent.includes('Samples for rare subjects')", timeout=10_000)
+    page.wait_for_timeout(500)
+    tables = page.locator(".kd-table:visible")
+    assert "student, white-box" in tables.first.text_content() and "KL to the truth" in tables.first.text_content()
+    curves = page.locator(".js-plotly-plot:visible").nth(1).locator(".scatterlayer .trace .lines path")
+    assert curves.count() >= 4 and all(len(curves.nth(i).get_attribute("d") or "") > 20 for i in range(4))
+    assert not page.query_selector_all(".kd-error") and not page.errors
+    page.screenshot(path=str(SHOTS / "llm.png"), full_page=True)

@@ -32,7 +32,8 @@ def two_answer_facts(language):
 
 class LLMLab:
     def __init__(self, queries=wb.llm.LLMConfig.queries, steps=wb.llm.LLMConfig.steps, seed=0):
-        style, wide = {"description_width": "initial"}, W.Layout(width="420px")
+        style = {"description_width": "initial"}
+        wide = lambda: W.Layout(width="420px")  # one Layout each: hiding one control must not hide another
         self.language = wb.llm.pretrained.language()
         self.task = wb.llm.task()
         self.queries = W.IntText(value=queries, description="teacher queries (each method)", style=style,
@@ -41,31 +42,34 @@ class LLMLab:
                                       tooltips=["the whole next-token distribution at every position",
                                                 "only the k most likely tokens, as commercial APIs return"])
         self.k = W.IntSlider(value=5, min=1, max=26, description="k", continuous_update=False, style=style,
-                             layout=wide)
+                             layout=wide())
         self.loss = W.Dropdown(options=list(LOSSES), value=list(LOSSES)[0], description="white-box loss", style=style,
-                               layout=wide)
+                               layout=wide())
         self.beta = W.FloatSlider(value=0.5, min=0, max=1, step=0.05, description="β (0 forward KL, 1 reverse KL)",
-                                  continuous_update=False, style=style, layout=wide)
+                                  continuous_update=False, style=style, layout=wide())
         self.on_policy = W.FloatSlider(value=0.0, min=0, max=1, step=0.1, description="on-policy share λ",
-                                       continuous_update=False, style=style, layout=wide)
+                                       continuous_update=False, style=style, layout=wide())
         self.temperature = llm_temperature_slider(1.0, "temperature")
         self.temperature.continuous_update = False
         self.steps = W.IntText(value=steps, description="optimizer steps", style=style, layout=W.Layout(width="220px"))
         self.seed = W.IntText(value=seed, description="seed", style=style, layout=W.Layout(width="220px"))
         self.facts = two_answer_facts(self.language)
-        self.fact = W.Dropdown(options=list(self.facts), description="a 60/40 fact", style=style,
+        # by default a subject of middling frequency: a few queries each, where samples and logits differ most
+        middle = min(self.facts, key=lambda k: abs(self.facts[k].rank - len(self.language.subjects) // 2))
+        self.fact = W.Dropdown(options=list(self.facts), value=middle, description="a 60/40 fact", style=style,
                                layout=W.Layout(width="560px"))
         self.controller = RunController(self.prepare, self.redraw)
         self.message = self.controller.message
 
         self.histories = {name: [] for name in RUNS}
-        self.students, self.summary = {}, None
+        self.students, self.summary, self.dists = {}, None, {}
+        self.changed = False  # figures are redrawn only after a round, not after every step
         self.curves = live(self.curve_figure(), width=760, height=330)
         self.bars = live(self.fact_figure(), width=760, height=330)
         self.table = W.HTML()
         for control in (self.access, self.loss):
             control.observe(lambda *_: self.show_options(), names="value")
-        self.fact.observe(guarded(self.message, lambda *_: refresh(self.bars, self.fact_figure())), names="value")
+        self.fact.observe(guarded(self.message, lambda *_: self.show_fact()), names="value")
         self.show_options()
         controls = W.VBox([self.queries, self.access, self.k, self.loss, self.beta, self.on_policy, self.temperature,
                            self.steps, self.seed, self.controller.widget],
@@ -90,7 +94,7 @@ class LLMLab:
         self.students = {name: wb.llm.student(cfgs[name].seed) for name in RUNS}
         runs = {name: wb.llm.steps(self.students[name], teacher, self.task, cfgs[name], stop=stop) for name in RUNS}
         self.histories = {name: [] for name in RUNS}
-        self.summary = None
+        self.summary, self.dists, self.changed = None, {}, True
         self.table.value = ""
         return self._work(runs, cfgs["white-box"].steps)
 
@@ -101,7 +105,8 @@ class LLMLab:
     def _record(self, name, event):
         if event.kind == "round":
             self.histories[name].append({**event.metrics, **self.task.evaluate(self.students[name])})
-            self.students[name].train()
+            self.dists[f"student, {name}"] = self.student_answers(self.students[name])
+            self.changed = True
 
     def _summarise(self, results):
         teacher = wb.llm.teacher("facts")
@@ -115,22 +120,37 @@ class LLMLab:
         said = evaluate.samples({"teacher": teacher, **{f"student, {n}": r.student for n, r in results.items()}},
                                 prompts, max_new_tokens=8, stop=wb.llm.facts.STOP, seed=self.seed.value)
         self.samples = {p: {who: said[who][i] for who in said} for i, p in enumerate(prompts)}
+        self.changed = True
 
     def curve_figure(self):
         return plots.curves_side_by_side(self.histories, ["kl_to_truth", "rare_coverage"], x="queries",
                                          title="What each student knows, by teacher queries spent")
 
+    def current_fact(self):
+        return self.facts[self.fact.value]
+
+    def student_answers(self, model):
+        f = self.current_fact()
+        return evaluate.answer_probabilities(model, self.language, f.subject, f.relation)
+
+    def show_fact(self):
+        """Another fact picked: its truth and teacher, and the students as they are now."""
+        self.dists = {f"student, {name}": self.student_answers(m) for name, m in self.students.items()}
+        refresh(self.bars, self.fact_figure())
+
     def fact_figure(self):
-        f = self.facts[self.fact.value]
-        answers = wb.llm.facts.RELATIONS[f.relation]
-        dists = {"truth": dict(zip(f.answers, f.probs)),
-                 "teacher": evaluate.answer_probabilities(wb.llm.teacher("facts"), self.language, f.subject, f.relation)}
-        for name, student in self.students.items():
-            dists[f"student, {name}"] = evaluate.answer_probabilities(student, self.language, f.subject, f.relation)
-            student.train()
-        return plots.distribution_bars(dists, answers, title=f"{self.language.prompt(f.subject, f.relation)} …")
+        f = self.current_fact()
+        if getattr(self, "_teacher_fact", (None,))[0] != f:
+            teacher = evaluate.answer_probabilities(wb.llm.teacher("facts"), self.language, f.subject, f.relation)
+            self._teacher_fact = (f, teacher)
+        dists = {"truth": dict(zip(f.answers, f.probs)), "teacher": self._teacher_fact[1], **self.dists}
+        return plots.distribution_bars(dists, wb.llm.facts.RELATIONS[f.relation],
+                                       title=f"{self.language.prompt(f.subject, f.relation)} …")
 
     def redraw(self):
+        if not self.changed:
+            return
+        self.changed = False
         refresh(self.curves, self.curve_figure())
         refresh(self.bars, self.fact_figure())
         if self.summary:

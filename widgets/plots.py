@@ -218,8 +218,8 @@ def distribution_bars(distributions, categories, title="Distributions", xaxis="a
 
 
 def token_label(ch):
-    """A printable label for one character: space, newline and padding made visible."""
-    return {" ": "␣ (space)", "\n": "⏎ (newline)", "": "(end)"}.get(ch, ch)
+    """A printable label for one character: space (␣) and newline (⏎) made visible."""
+    return {" ": "␣", "\n": "⏎"}.get(ch, ch)
 
 
 def next_token_bars(probs, chars, top=15, title="Next-token distribution"):
