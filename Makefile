@@ -29,9 +29,11 @@ test: install
 bench: install
 	$(BIN)/python bench/bench.py
 	$(BIN)/python bench/bench_app.py
+	$(BIN)/python bench/bench_llm.py
 
 teachers: install
 	$(BIN)/python -m workbench.teachers build
+	$(BIN)/python -m workbench.llm build
 
 clean:
 	rm -rf $(VENV) build *.egg-info
