@@ -6,7 +6,7 @@ truth is known ("facts") and on real text.
     wb.llm.experiment("white-box", queries=1200, loss="forward_kl")   # a dict of measured numbers
     wb.llm.experiment("black-box", queries=1200)
 """
-from . import evaluate, facts, gpt, pretrained, text
+from . import evaluate, facts, gpt, hf, pretrained, text
 from .blackbox import TextAPI
 from .distill import METHODS, LLMConfig, run, steps
 from .experiments import experiment, student, task, teacher
@@ -14,6 +14,6 @@ from .tasks import FactsTask, TextTask
 from .tokenizer import CharTokenizer
 from .whitebox import LogitAPI, top_k_buckets
 
-__all__ = ["evaluate", "facts", "gpt", "pretrained", "text", "TextAPI", "METHODS", "LLMConfig", "run", "steps",
+__all__ = ["evaluate", "facts", "gpt", "hf", "pretrained", "text", "TextAPI", "METHODS", "LLMConfig", "run", "steps",
            "experiment", "student", "task", "teacher", "FactsTask", "TextTask", "CharTokenizer", "LogitAPI",
            "top_k_buckets"]

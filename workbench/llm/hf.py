@@ -1,0 +1,60 @@
+"""Hugging Face causal language models as teachers or students.
+
+With `transformers` installed (`pip install 'kd-workbench[llm]'`), `wrap(model, tokenizer)`
+puts any causal LM behind the interface the rest of workbench.llm uses: forward(ids) ->
+logits (B, T, V), `.cfg.context` and `.cfg.vocab_size`, `.tokenizer` and `.bos`. So the
+same TextAPI, LogitAPI, distillation loop and evaluation work on it. White-box
+distillation still needs teacher and student to share one tokenizer; black-box does not."""
+from dataclasses import dataclass
+
+from torch import nn
+
+from .. import _check
+
+
+@dataclass(frozen=True)
+class Shape:
+    vocab_size: int
+    context: int
+
+
+class CausalLM(nn.Module):
+    """A Hugging Face causal LM whose ids are those of a workbench tokenizer. Logits
+    beyond the tokenizer's ids are dropped, so the distribution is over its vocabulary."""
+
+    def __init__(self, model, tokenizer, bos=""):
+        super().__init__()
+        vocab = model.get_input_embeddings().num_embeddings
+        if vocab < tokenizer.vocab_size:
+            raise ValueError(f"the model's vocabulary ({vocab} ids) must cover the tokenizer's {tokenizer.vocab_size} "
+                             f"ids: build it with vocab_size >= {tokenizer.vocab_size}")
+        context = getattr(model.config, "max_position_embeddings", None) or getattr(model.config, "n_positions")
+        self.model, self.tokenizer, self.bos = model, tokenizer, bos
+        self.cfg = Shape(tokenizer.vocab_size, int(context))
+
+    def forward(self, ids):
+        if ids.shape[-1] > self.cfg.context:
+            raise ValueError(f"a sequence may be at most the model's context of {self.cfg.context} tokens, "
+                             f"got {ids.shape[-1]}: use a shorter prompt or fewer new tokens")
+        return self.model(input_ids=ids).logits[..., :self.cfg.vocab_size]
+
+
+def wrap(model, tokenizer, bos=""):
+    """Any `transformers` causal LM (e.g. AutoModelForCausalLM.from_pretrained(...)) as a
+    workbench teacher or student over `tokenizer`'s ids."""
+    return CausalLM(model, tokenizer, bos)
+
+
+def tiny_gpt2(tokenizer, context=32, layers=1, width=32, heads=2, bos="\n", seed=0):
+    """A randomly initialised GPT-2 of `transformers` with the given size: no download."""
+    try:
+        import torch
+        from transformers import GPT2Config, GPT2LMHeadModel
+    except ImportError as e:
+        raise ImportError("Hugging Face models need transformers: pip install 'kd-workbench[llm]'") from e
+    for name, value in (("context", context), ("layers", layers), ("width", width), ("heads", heads)):
+        _check.positive_int(name, value)
+    torch.manual_seed(seed)
+    config = GPT2Config(vocab_size=tokenizer.vocab_size, n_positions=context, n_embd=width, n_layer=layers,
+                        n_head=heads, bos_token_id=None, eos_token_id=None)
+    return wrap(GPT2LMHeadModel(config), tokenizer, bos)
