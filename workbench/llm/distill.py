@@ -35,7 +35,11 @@ METHODS = ("white-box", "black-box", "top-k")
 
 @dataclass(frozen=True)
 class LLMConfig:
-    """Every setting of one LLM distillation run, validated on construction."""
+    """Every setting of one LLM distillation run, validated on construction.
+
+    temperature is that of the teacher's distribution the student learns from: white-box
+    losses compare softmax(logits / T); a black-box teacher samples its answers at T
+    (T = 0: greedy, always its most likely answer)."""
     method: str = "white-box"
     queries: int = 1200
     loss: str = "forward_kl"
@@ -54,7 +58,13 @@ class LLMConfig:
         _check.positive_int("queries", self.queries)
         _check.one_of("loss", self.loss, TOKEN_LOSSES)
         _check.unit_interval("beta", self.beta)
-        _check.positive("temperature", self.temperature)
+        if self.method == "black-box" and self.temperature == 0:
+            pass  # greedy answers: the teacher's most likely text, every time
+        elif self.temperature == 0:
+            raise ValueError(f"temperature must be > 0 for {self.method} distillation (0, greedy answers, is for "
+                             f"black-box only: the token losses divide by T), got 0")
+        else:
+            _check.positive("temperature", self.temperature)
         _check.unit_interval("on_policy", self.on_policy)
         _check.positive_int("k", self.k)
         for name in ("steps", "batch_size", "rounds"):
