@@ -46,3 +46,17 @@ def load(path, validate=None):
         reason = (str(e).strip().splitlines() or [""])[0][:120]
         warnings.warn(f"cached file {path} is corrupt ({type(e).__name__}: {reason}); rebuilding it", stacklevel=3)
         return None
+
+
+def shipped_or_built(shipped, cached, check, build):
+    """A checkpoint that ships with the package: the shipped file, else the cached one,
+    else `build()` (written back where the shipped file lies when that is writable, to
+    the cache otherwise). `check(ckpt)` raises for a readable but wrong file."""
+    ckpt = load(shipped, check) or load(cached, check)
+    if ckpt is None:
+        ckpt = build()
+        try:  # a corrupt shipped file is replaced where it lies, when the package is writable
+            save(ckpt, shipped if shipped.exists() else cached)
+        except OSError:
+            save(ckpt, cached)
+    return ckpt

@@ -170,13 +170,7 @@ def get(name="facts", device=None, progress=True):
     check = _validator(name, model)
     file = f"llm--{name}.pt"
     shipped, cached = SHIPPED_DIR / file, cache.cache_dir("teachers") / file
-    ckpt = cache.load(shipped, check) or cache.load(cached, check)
-    if ckpt is None:
-        ckpt = fit(name, device=device, progress=progress)
-        try:
-            cache.save(ckpt, shipped if shipped.exists() else cached)
-        except OSError:
-            cache.save(ckpt, cached)
+    ckpt = cache.shipped_or_built(shipped, cached, check, lambda: fit(name, device=device, progress=progress))
     model.load_state_dict(ckpt["state_dict"])
     model.pretrain_seconds = ckpt.get("seconds")
     return model.to(device).eval().requires_grad_(False)

@@ -113,13 +113,7 @@ def get(name, device=None, progress=True):
     model = _blank(RECIPES[name])
     check = _validator(name, model)
     shipped, cached = SHIPPED_DIR / _file_name(name), cache.cache_dir("teachers") / _file_name(name)
-    ckpt = cache.load(shipped, check) or cache.load(cached, check)
-    if ckpt is None:
-        ckpt = fit(name, device=device, progress=progress)
-        try:  # a corrupt shipped file is replaced where it lies, when the package is writable
-            cache.save(ckpt, shipped if shipped.exists() else cached)
-        except OSError:
-            cache.save(ckpt, cached)
+    ckpt = cache.shipped_or_built(shipped, cached, check, lambda: fit(name, device=device, progress=progress))
     model.load_state_dict(ckpt["state_dict"])
     model.test_acc = ckpt.get("test_acc")
     return model.to(device).eval().requires_grad_(False)
