@@ -107,3 +107,11 @@ def test_next_token_bars_label_whitespace_and_skip_padding():
     probs = torch.tensor([0.5, 0.2, 0.1, 0.15, 0.05])  # id 0 is padding: never a bar
     fig = plots.next_token_bars(probs, chars, top=3)
     assert list(fig.data[0].x) == ["␣", "a", "."] and list(fig.data[0].y) == pytest.approx([0.2, 0.15, 0.1])
+
+
+def test_two_answer_scatter_puts_one_point_per_fact_and_the_truth_as_a_star():
+    fig = plots.two_answer_scatter({"a": [(0.6, 0.35), (0.55, 0.4)], "b": torch.tensor([[0.98, 0.0], [0.0, 0.97]])})
+    names = [t.name for t in fig.data]
+    assert names == ["q1 + q2 = 1", "a", "b", "truth"]
+    assert list(fig.data[2].x) == pytest.approx([0.98, 0.0]) and list(fig.data[2].y) == pytest.approx([0.0, 0.97])
+    assert (fig.data[3].x[0], fig.data[3].y[0]) == (0.6, 0.4) and fig.data[3].marker.symbol == "star"

@@ -232,3 +232,21 @@ def next_token_bars(probs, chars, top=15, title="Next-token distribution"):
     fig = go.Figure(go.Bar(x=labels, y=_list(values), marker_color=SOFT))
     return _layout(fig, title, yaxis=dict(range=[0, 1.02], title="probability"),
                    xaxis=dict(title="next character", type="category"))
+
+
+def two_answer_scatter(points, truth=(0.6, 0.4), title="Every 60/40 fact: where each student puts its mass"):
+    """One point per two-answer fact and student: x the probability it gives the likelier
+    answer, y the other. The truth is a star; points on the dotted line q1 + q2 = 1 give
+    no mass to wrong answers. Mean-seeking students gather at the star, mode-seeking ones
+    in the corners. points: {label: [(q1, q2), ...]}."""
+    fig = go.Figure()
+    fig.add_scatter(x=[0, 1], y=[1, 0], mode="lines", line=dict(dash="dot", color=HARD), name="q1 + q2 = 1")
+    for i, (label, pts) in enumerate(points.items()):
+        pts = [tuple(map(float, p)) for p in pts]
+        fig.add_scatter(x=[p[0] for p in pts], y=[p[1] for p in pts], mode="markers", name=label, opacity=0.75,
+                        marker=dict(size=9, color=PALETTE[(i + 2) % len(PALETTE)]))
+    fig.add_scatter(x=[truth[0]], y=[truth[1]], mode="markers", name="truth", marker=dict(symbol="star", size=18,
+                                                                                         color="black"))
+    return _layout(fig, title, xaxis=dict(title="probability of the likelier answer (truth 0.6)", range=[-0.03, 1.03]),
+                   yaxis=dict(title="probability of the other (truth 0.4)", range=[-0.03, 1.03], scaleanchor="x"),
+                   legend=dict(orientation="v", x=1.02, y=1))
