@@ -202,6 +202,40 @@ def test_every_method_spends_exactly_its_budget_and_reports_the_metrics(cfg, tea
     assert 120 * 10 < m["teacher_tokens"] < 120 * 32
 
 
+@pytest.mark.parametrize("queries, rounds, on_policy", [(1000, 3, 1.0), (7, 2, 1.0), (203, 10, 0.9), (55, 10, 0.3)])
+def test_the_budget_is_spent_exactly_whatever_the_rounding(teacher, queries, rounds, on_policy):
+    res = distil(LLMConfig(queries=queries, rounds=rounds, on_policy=on_policy, steps=rounds), teacher)
+    spent = [row["queries"] for row in res.history]
+    assert spent == [queries * (r + 1) // rounds for r in range(rounds)]
+
+
+def test_on_policy_queries_score_the_students_own_samples(teacher, monkeypatch):
+    import workbench.llm.distill as distill_module
+    import workbench.llm.whitebox as whitebox_module
+    writers = []
+
+    def spy(model, ids, *args, **kwargs):
+        writers.append((model is teacher, len(ids)))
+        return wb.llm.gpt.generate(model, ids, *args, **kwargs)
+    monkeypatch.setattr(distill_module, "generate", spy)
+    monkeypatch.setattr(whitebox_module, "generate", spy)
+    distil(small(on_policy=0.25), teacher)
+    by_student = sum(n for from_teacher, n in writers if not from_teacher)
+    by_teacher = sum(n for from_teacher, n in writers if from_teacher)
+    assert (by_student, by_teacher) == (30, 90)  # a quarter of the 120 queries were written by the student
+
+
+def test_query_and_token_counts_are_exact(teacher):
+    api = LogitAPI(teacher)
+    ids = teacher.tokenizer.batch(["\ngunu likes tea.", "\ntuli"])[0]
+    api.score(ids)
+    assert (api.queries, api.tokens) == (2, len("\ngunu likes tea.") + len("\ntuli"))
+    seqs, _ = api.complete(ids[1:], 8, stop=teacher.tokenizer.stoi["."])
+    said = teacher.tokenizer.decode(seqs[0])
+    assert said.startswith("\ntuli") and len(said) > len("\ntuli")
+    assert (api.queries, api.tokens) == (3, len("\ngunu likes tea.") + len("\ntuli") + len(said))
+
+
 def test_the_same_seed_gives_the_same_run_and_stop_keeps_the_history(teacher):
     a, b = distil(small(), teacher), distil(small(), teacher)
     assert [r["loss"] for r in a.history] == [r["loss"] for r in b.history]
@@ -230,7 +264,8 @@ def test_white_box_needs_the_teachers_tokenizer(teacher):
     ({"method": "black-box", "on_policy": 0.5}, "on_policy must be 0 for black-box"),
     ({"temperature": 0}, "temperature must be > 0 for white-box distillation \\(0, greedy answers, is for black-box"),
     ({"temperature": -1.0}, "temperature must be a finite number > 0, got -1.0"),
-    ({"queries": 5, "rounds": 10}, "rounds must be at most queries \\(5\\)"),
+    ({"queries": 5, "rounds": 10}, "queries must be at least rounds \\(10\\)"),
+    ({"method": "black-box", "temperature": False}, "temperature must be a finite number > 0, got False"),
 ])
 def test_bad_settings_name_what_to_change(kw, message):
     with pytest.raises(ValueError, match=message):
@@ -250,6 +285,33 @@ def test_greedy_black_box_answers_teach_no_second_answers(teacher):
             kept[name].append(res.metrics["second_mode_coverage"])
     # measured, seeds 0-2: greedy keeps 8-13% of the 40% answers, sampled answers 38-60%
     assert sum(kept["greedy"]) / 2 < sum(kept["sampled"]) / 2 - 0.2
+
+
+def test_a_budget_under_ten_queries_takes_one_round_per_query():
+    r = wb.llm.experiment(queries=5, steps=5)
+    assert r["teacher_queries"] == 5
+    with pytest.raises(ValueError, match="curve must be True or False, got 'yes'"):
+        wb.llm.experiment(queries=5, steps=5, curve="yes")
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda t: wb.llm.gpt.generate(t, torch.ones(1, 3, dtype=torch.long), 4, temperature=-1.0),
+     "temperature must be a finite number >= 0"),
+    (lambda t: wb.llm.gpt.generate(t, torch.ones(1, 3, dtype=torch.long), 4, top_k=0), "top_k must be an integer >= 1"),
+    (lambda t: wb.llm.gpt.generate(t, torch.ones(1, 3, dtype=torch.long), 0), "max_new_tokens must be an integer >= 1"),
+    (lambda t: TextAPI(t, top_k=0), "top_k must be an integer >= 1"),
+    (lambda t: LogitAPI(t).score([[1, 2]]), "ids must be a \\(batch, length\\) torch.long tensor"),
+    (lambda t: evaluate.answer_probabilities(t, pretrained.language(), "gunu", "hates"), "relation must be one of"),
+    (lambda t: evaluate.answer_probabilities(t, pretrained.language(), "nobody", "likes"), "subject must be one of"),
+    (lambda t: facts.make(seed="x"), "seed must be an integer >= 0, got 'x'"),
+    (lambda t: wb.llm.CharTokenizer(123), "chars must be a string"),
+    (lambda t: wb.llm.hf.wrap(object(), t.tokenizer), "model must be a transformers causal LM"),
+    (lambda t: wb.llm.TextTask(text.load(), prompt_length=0), "prompt_length must be an integer >= 1, got 0"),
+    (lambda t: next(wb.llm.steps("a model", t, wb.llm.task(), small())), "student must be a language model"),
+])
+def test_bad_input_to_the_building_blocks_is_a_value_error_naming_it(teacher, call, message):
+    with pytest.raises(ValueError, match=message):
+        call(teacher)
 
 
 def test_k_larger_than_the_vocabulary_is_refused_before_training():
@@ -331,3 +393,59 @@ def test_a_users_text_file_can_be_distilled_black_box(tmp_path):
     with pytest.raises(ValueError, match="it contains 'é'"):
         path.write_text("café " * 300, encoding="utf-8")
         text.load(path, tokenizer=pydoc.tokenizer)
+
+
+# --- evaluation against models whose answers are known ------------------------------------------
+
+class Uniform(torch.nn.Module):
+    """Every next character equally likely: any answer of n characters has probability V^-n."""
+
+    def __init__(self, like):
+        super().__init__()
+        self.tokenizer, self.cfg, self.bos = like.tokenizer, like.cfg, like.bos
+        self.w = torch.nn.Parameter(torch.zeros(()))
+
+    def forward(self, ids):
+        return torch.zeros(*ids.shape, self.cfg.vocab_size) + self.w
+
+
+class Peeking(torch.nn.Module):
+    """Knows the batch it will be asked about: gives the true character at position j the
+    probability 0.5 before `start`, 0.7 at `start` and 0.9 after (the rest spread evenly)."""
+
+    def __init__(self, like, full, start):
+        super().__init__()
+        self.tokenizer, self.cfg, self.full, self.start = like.tokenizer, like.cfg, full, start
+        self.w = torch.nn.Parameter(torch.zeros(()))
+
+    def forward(self, ids):
+        v = self.cfg.vocab_size
+        nxt = self.full[:, 1:ids.shape[1] + 1]
+        j = torch.arange(ids.shape[1])[None] + 1  # the position of the character predicted
+        p_true = torch.where(j < self.start, 0.5, torch.where(j == self.start, 0.7, 0.9))
+        probs = ((1 - p_true) / (v - 1))[..., None].expand(*nxt.shape, v).clone()
+        probs.scatter_(-1, nxt[..., None], p_true[..., None])
+        return probs.log()
+
+
+def test_answer_probabilities_score_exactly_the_answer_characters(teacher, language):
+    uniform = Uniform(teacher)
+    v = teacher.cfg.vocab_size
+    f = next(f for f in language.facts if f.kind == "tail")
+    q = evaluate.answer_probabilities(uniform, language, f.subject, f.relation)
+    for a, p in q.items():
+        assert p == pytest.approx(v ** -len(language.completion(a)), rel=1e-4)  # " answer." and nothing else
+    first, q3 = evaluate.answer_distributions(uniform, language)
+    assert torch.allclose(first, torch.full_like(first, 1 / v))
+    i = language.facts.index(f)
+    assert q3[i].tolist() == pytest.approx([v ** -len(language.completion(a)) for a in f.answers], rel=1e-4)
+
+
+def test_perplexity_counts_the_characters_from_start_on(teacher):
+    ids = teacher.tokenizer.batch(["\ngunu likes tea.", "\nbupi lives in rome."])[0]
+    start = torch.tensor([11, 14])  # where each answer begins: the space before it
+    peeking = Peeking(teacher, ids, start[:, None])
+    # scored: 5 + 6 answer characters, the first of each at 0.7, the other 9 at 0.9
+    expected = math.exp(-(2 * math.log(0.7) + 9 * math.log(0.9)) / 11)
+    assert evaluate.perplexity(peeking, ids, start) == pytest.approx(expected, rel=1e-5)
+    assert evaluate.perplexity(peeking, ids, 1) > expected + 0.2  # the prompt's characters at 0.5 count too

@@ -20,6 +20,9 @@ def test_hand_computed_values():
     assert reverse_kl(S, T).item() == pytest.approx(0.143841, abs=1e-6)
     # JSD at beta 0.5: m = (0.625, 0.375); 0.5 KL(t||m) + 0.5 KL(s||m) = 0.5 * 0.035375 + 0.5 * 0.032269
     assert generalized_jsd(S, T, beta=0.5).item() == pytest.approx(0.033822, abs=1e-5)
+    # beta 0.3 weights the teacher's side: m = 0.3 p_t + 0.7 p_s = (0.575, 0.425);
+    # 0.3 KL(t||m) + 0.7 KL(s||m) = 0.3 * 0.066620 + 0.7 * 0.011379 (with beta and 1 - beta swapped: 0.029002)
+    assert generalized_jsd(S, T, beta=0.3).item() == pytest.approx(0.027951, abs=2e-6)
 
 
 def test_temperature_softens_both_sides():
@@ -48,7 +51,7 @@ def test_a_divergence_matches_kl_div_on_random_logits():
     assert reverse_kl(s, t).item() == pytest.approx(by_kl_div.item(), rel=1e-5)
 
 
-@pytest.mark.parametrize("loss", [forward_kl, reverse_kl, lambda s, t, **kw: generalized_jsd(s, t, 0.3, **kw)])
+@pytest.mark.parametrize("loss", [forward_kl, reverse_kl, lambda s, t, **kw: generalized_jsd(s, t, beta=0.3, **kw)])
 def test_masked_positions_change_nothing_and_identical_logits_give_zero(loss):
     g = torch.Generator().manual_seed(2)
     s, t = torch.randn(2, 6, 5, generator=g), torch.randn(2, 6, 5, generator=g)

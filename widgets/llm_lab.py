@@ -85,7 +85,8 @@ class LLMLab:
         white = wb.llm.LLMConfig(method="top-k" if self.access.value == "top-k" else "white-box",
                                  queries=self.queries.value, loss=LOSSES[self.loss.value], beta=self.beta.value,
                                  temperature=self.temperature.value, on_policy=self.on_policy.value, k=self.k.value,
-                                 steps=self.steps.value, seed=self.seed.value)
+                                 steps=self.steps.value, seed=self.seed.value,
+                                 rounds=wb.llm.experiments.rounds_for(self.queries.value))
         return {"white-box": white, "black-box": white.replace(method="black-box", on_policy=0.0)}
 
     def prepare(self, stop):

@@ -64,7 +64,10 @@ class NextTokenViewer:
     def figure(self):
         """The bars for the current prompt and temperature."""
         model, prompt, t = self.model(), self.prompt.value, self.temperature.value
-        ids = torch.tensor([model.tokenizer.encode(model.bos + prompt, "prompt")], device=next(model.parameters()).device)
+        if not model.bos + prompt:
+            raise ValueError("prompt must have at least one character for this teacher: type the start of a text")
+        ids = torch.tensor([model.tokenizer.encode(model.bos + prompt, "prompt")], dtype=torch.long,
+                           device=next(model.parameters()).device)
         with torch.no_grad():
             logits = model(ids)[0, -1].float().cpu()
         logits[0] = float("-inf")  # padding is never a next token

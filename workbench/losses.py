@@ -1,7 +1,8 @@
 """Distillation losses as plain functions of tensors, named after what they compute.
 
-Reductions follow RepDistiller's (sum over classes, mean over the batch), so a value here
-means the same as a value there."""
+Reductions follow RepDistiller's for image KD (sum over classes, mean over the batch) and
+TRL's GKD trainer for token-level KD (sum over the vocabulary, mean over the unmasked
+positions), so a value here means the same as a value there."""
 import math
 
 import torch
@@ -84,14 +85,15 @@ def reverse_kl(student_logits, teacher_logits, temperature=1.0, mask=None):
     return _masked_mean(_kl(log_ps, log_pt), mask)
 
 
-def generalized_jsd(student_logits, teacher_logits, beta=0.5, temperature=1.0, mask=None):
+def generalized_jsd(student_logits, teacher_logits, temperature=1.0, mask=None, *, beta=0.5):
     """Generalized Jensen-Shannon divergence (GKD, Agarwal et al. 2024, eq. 1):
 
         β · KL(p_t ‖ m) + (1 − β) · KL(p_s ‖ m),   m = β · p_t + (1 − β) · p_s
 
-    same reduction as forward_kl. As in TRL's GKD trainer, β = 0 is exactly forward KL
-    and β = 1 exactly reverse KL (the formula itself vanishes at both ends: near them
-    the divergence is about β · KL, so values for 0 < β < 1 are on a smaller scale)."""
+    same reduction and positional arguments as forward_kl (β is keyword-only). As in
+    TRL's GKD trainer, β = 0 is exactly forward KL and β = 1 exactly reverse KL. The
+    formula itself vanishes at both ends (near β = 0 it is about β · KL(p_t ‖ p_s), near
+    β = 1 about (1 − β) · KL(p_s ‖ p_t)), so values for 0 < β < 1 are on a smaller scale."""
     _check.unit_interval("beta", beta)
     log_ps, log_pt = _token_log_probs(student_logits, teacher_logits, temperature, mask)
     if beta == 0:

@@ -20,7 +20,11 @@ class TextAPI:
     __slots__ = ("_complete", "queries", "tokens", "_temperature")
 
     def __init__(self, teacher, temperature=1.0, top_k=None, max_new_tokens=16, stop=None, seed=0):
+        if not isinstance(teacher, torch.nn.Module) or not hasattr(teacher, "tokenizer"):
+            raise ValueError(f"teacher must be a language model of workbench.llm, got {type(teacher).__name__}")
         _check.positive_int("max_new_tokens", max_new_tokens)
+        if top_k is not None:
+            _check.positive_int("top_k", top_k)
         tok = teacher.tokenizer
         bos = getattr(teacher, "bos", "")
         stop_id = tok.encode(stop, "stop")[0] if stop else None
@@ -37,7 +41,9 @@ class TextAPI:
             self.tokens += sum(len(bos) + len(p) + len(t) for p, t in zip(prompts, texts))
             return texts
 
-        self._complete = complete  # the model lives only inside this closure
+        # the model is kept in this closure, not as an attribute: nothing in the public
+        # interface hands it out (Python can always be introspected; the wrapper is the contract)
+        self._complete = complete
 
     @property
     def temperature(self):
@@ -45,8 +51,8 @@ class TextAPI:
 
     @temperature.setter
     def temperature(self, value):
-        if value != 0:
-            _check.positive("temperature", value)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
+            raise ValueError(f"temperature must be a finite number >= 0 (0: greedy), got {value!r}")
         self._temperature = value
 
     def complete(self, prompts):

@@ -13,7 +13,9 @@ queries" shows what the student knows after spending that much.
     top-k       white-box through an API that reveals only the k most likely tokens
 
 With on_policy = λ > 0 (white-box only), that share of the queries asks the teacher to
-score sequences the student sampled itself, as in GKD, instead of its own."""
+score sequences the student sampled itself, as in GKD, instead of its own. The student
+samples them at the start of each round (GKD samples afresh for every batch; with ten
+rounds the samples are at most a tenth of the run old)."""
 import math
 import time
 from dataclasses import dataclass, replace
@@ -37,9 +39,10 @@ METHODS = ("white-box", "black-box", "top-k")
 class LLMConfig:
     """Every setting of one LLM distillation run, validated on construction.
 
-    temperature is that of the teacher's distribution the student learns from: white-box
-    losses compare softmax(logits / T); a black-box teacher samples its answers at T
-    (T = 0: greedy, always its most likely answer)."""
+    temperature is that of the distribution the student learns from: every completion is
+    sampled at T (the teacher's, and in on-policy rounds the student's own), white-box
+    losses compare softmax(logits / T), and a black-box teacher may answer greedily
+    (T = 0: always its most likely answer)."""
     method: str = "white-box"
     queries: int = 1200
     loss: str = "forward_kl"
@@ -58,11 +61,10 @@ class LLMConfig:
         _check.positive_int("queries", self.queries)
         _check.one_of("loss", self.loss, TOKEN_LOSSES)
         _check.unit_interval("beta", self.beta)
-        if self.method == "black-box" and self.temperature == 0:
-            pass  # greedy answers: the teacher's most likely text, every time
-        elif self.temperature == 0:
-            raise ValueError(f"temperature must be > 0 for {self.method} distillation (0, greedy answers, is for "
-                             f"black-box only: the token losses divide by T), got 0")
+        if self.temperature == 0 and not isinstance(self.temperature, bool):  # greedy answers
+            if self.method != "black-box":
+                raise ValueError(f"temperature must be > 0 for {self.method} distillation (0, greedy answers, is for "
+                                 f"black-box only: the token losses divide by T), got 0")
         else:
             _check.positive("temperature", self.temperature)
         _check.unit_interval("on_policy", self.on_policy)
@@ -76,7 +78,8 @@ class LLMConfig:
             raise ValueError(f"on_policy must be 0 for black-box distillation (a black-box teacher cannot score "
                              f"the student's samples), got {self.on_policy}")
         if self.rounds > self.queries:
-            raise ValueError(f"rounds must be at most queries ({self.queries}), got {self.rounds}")
+            raise ValueError(f"queries must be at least rounds ({self.rounds}): each round asks the teacher at "
+                             f"least once; got queries={self.queries}")
 
     def replace(self, **changes):
         return replace(self, **changes)
@@ -141,6 +144,10 @@ def steps(student, teacher, task, cfg, stop=None):
     `metrics`."""
     if not isinstance(cfg, LLMConfig):
         raise ValueError(f"cfg must be a workbench.llm.LLMConfig, got {type(cfg).__name__}")
+    for name, model in (("student", student), ("teacher", teacher)):
+        if not isinstance(model, torch.nn.Module) or not hasattr(model, "tokenizer"):
+            raise ValueError(f"{name} must be a language model of workbench.llm (gpt.build, wb.llm.teacher, "
+                             f"wb.llm.student or hf.wrap), got {type(model).__name__}")
     if student.tokenizer.chars != teacher.tokenizer.chars and cfg.method != "black-box":
         raise ValueError("white-box distillation needs the student to share the teacher's tokenizer "
                          f"(teacher: {teacher.tokenizer.chars!r}, student: {student.tokenizer.chars!r}); "
@@ -161,8 +168,9 @@ def steps(student, teacher, task, cfg, stop=None):
         if stop is not None and stop.is_set():  # no queries are spent after Stop
             result.stopped = True
             break
-        n = cfg.queries * (r + 1) // cfg.rounds - cfg.queries * r // cfg.rounds
-        n_on = round(cfg.on_policy * cfg.queries * (r + 1) / cfg.rounds) - round(cfg.on_policy * cfg.queries * r / cfg.rounds)
+        before, after = cfg.queries * r // cfg.rounds, cfg.queries * (r + 1) // cfg.rounds
+        n = after - before
+        n_on = math.floor(cfg.on_policy * after) - math.floor(cfg.on_policy * before)  # never more than n
         t_gen = time.perf_counter()
         prompts = task.prompts(n, g)
         starts = [len(task.bos) + len(p) for p in prompts]

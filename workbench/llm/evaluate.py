@@ -83,6 +83,7 @@ def facts_metrics(model, language):
 def answer_probabilities(model, language, subject, relation):
     """{answer: the model's probability of " answer." after the prompt} for every answer
     of the relation: the student's distribution over one fact's answers."""
+    language.fact(subject, relation)  # a ValueError naming an unknown subject or relation
     answers = RELATIONS[relation]
     prompt = BOS + language.prompt(subject, relation)
     ids = model.tokenizer.batch([prompt + language.completion(a) for a in answers], "answers")[0]

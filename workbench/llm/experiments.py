@@ -50,6 +50,12 @@ def task(device=None):
     return _loaded["task"]
 
 
+def rounds_for(queries):
+    """Ten rounds of queries, or one per query on a budget under ten."""
+    return min(LLMConfig.rounds, queries) if isinstance(queries, int) and not isinstance(queries, bool) and queries > 0 \
+        else LLMConfig.rounds
+
+
 def experiment(method="white-box", queries=LLMConfig.queries, loss="forward_kl", temperature=1.0, on_policy=0.0,
                seed=0, k=5, beta=0.5, steps=LLMConfig.steps, curve=False, device=None, callbacks=(), stop=None):
     """Distil a fresh default student (`student()`) from the default teacher ("facts")
@@ -59,8 +65,10 @@ def experiment(method="white-box", queries=LLMConfig.queries, loss="forward_kl",
     second_mode_coverage, teacher_queries, teacher_tokens and seconds, with the
     settings that produced them; with curve=True also "curve", the same numbers after
     every round of queries."""
+    if not isinstance(curve, bool):
+        raise ValueError(f"curve must be True or False, got {curve!r}")
     cfg = LLMConfig(method=method, queries=queries, loss=loss, beta=beta, temperature=temperature,
-                    on_policy=on_policy, k=k, steps=steps, seed=seed)
+                    on_policy=on_policy, k=k, steps=steps, seed=seed, rounds=rounds_for(queries))
     t = teacher("facts", device)
     model = student(seed, device=next(t.parameters()).device)
     rows = []

@@ -59,6 +59,10 @@ class Facts:
                              + "".join(a for answers in RELATIONS.values() for a in answers))
 
     def fact(self, subject, relation):
+        if (subject, relation) not in self._index():
+            _check.one_of("relation", relation, RELATIONS)
+            raise ValueError(f"subject must be one of the language's {len(self.subjects)} subjects "
+                             f"({', '.join(self.subjects[:5])}, ...), got {subject!r}")
         return self._index()[(subject, relation)]
 
     def _index(self):
@@ -98,6 +102,17 @@ class Facts:
         """n sentences of the language (without the leading BOS)."""
         return [p + c for p, c in self.sample_pairs(n, generator)]
 
+    def answer_entropy_per_token(self):
+        """The exact entropy in nats per character of the answers (" answer." given its
+        prompt), sentences weighted as the language draws them: exp() of it is the
+        lowest answer perplexity any model can reach (what FactsTask measures)."""
+        h = length = 0.0
+        for f in self.facts:
+            w = self.subject_probs[f.rank] / len(RELATIONS)
+            h += w * -sum(p * math.log(p) for p in f.probs)
+            length += w * sum(p * len(self.completion(a)) for a, p in zip(f.answers, f.probs))
+        return h / length
+
     def entropy_per_token(self):
         """The language's exact entropy in nats per predicted character (BOS excluded):
         H(subject) + H(relation) + E[H(answer)], over the mean sentence length. exp() of
@@ -133,6 +148,8 @@ def make(subjects=48, zipf=1.0, seed=0):
     if subjects < 4:
         raise ValueError(f"subjects must be at least 4 (a frequent half and a rare half), got {subjects}")
     _check.positive("zipf", zipf)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
     g = torch.Generator().manual_seed(seed)
     names = _names(subjects, g)
     w = torch.arange(1, subjects + 1, dtype=torch.float64) ** -zipf

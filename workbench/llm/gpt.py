@@ -91,10 +91,16 @@ def generate(model, ids, max_new_tokens, temperature=1.0, top_k=None, stop=None,
     never sees the padding after it). Sampling at `temperature` (0: greedy), `top_k`
     keeps the k most likely tokens; a row ends after the `stop` id. Returns the
     right-padded sequences (B, <= T + max_new_tokens)."""
+    _check.positive_int("max_new_tokens", max_new_tokens)
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not 0 <= temperature < float("inf"):
+        raise ValueError(f"temperature must be a finite number >= 0 (0: greedy), got {temperature!r}")
+    if top_k is not None:
+        _check.positive_int("top_k", top_k)
     model.eval()
     lengths = (ids != PAD).sum(1)
     if (lengths == 0).any():
-        raise ValueError("every prompt must have at least one character")
+        raise ValueError("prompt must have at least one character (or the model a BOS text to start from)")
+    ids = ids[:, :int(lengths.max())]  # extra padding on the right is not part of any prompt
     longest = int(lengths.max()) + max_new_tokens
     if longest > model.cfg.context:
         raise ValueError(f"prompt plus new tokens must fit the model's context of {model.cfg.context} tokens, "

@@ -1,10 +1,13 @@
 """Hugging Face causal language models as teachers or students.
 
 With `transformers` installed (`pip install 'kd-workbench[llm]'`), `wrap(model, tokenizer)`
-puts any causal LM behind the interface the rest of workbench.llm uses: forward(ids) ->
-logits (B, T, V), `.cfg.context` and `.cfg.vocab_size`, `.tokenizer` and `.bos`. So the
-same TextAPI, LogitAPI, distillation loop and evaluation work on it. White-box
-distillation still needs teacher and student to share one tokenizer; black-box does not."""
+puts a causal LM of any `transformers` architecture (GPT-2, Llama, ...) behind the
+interface the rest of workbench.llm uses: forward(ids) -> logits (B, T, V), `.cfg.context`
+and `.cfg.vocab_size`, `.tokenizer` and `.bos`. So the same TextAPI, LogitAPI,
+distillation loop and evaluation work on it. Its ids are the workbench tokenizer's: build
+or train it on that vocabulary (a pretrained checkpoint's own subword ids mean nothing to
+a character tokenizer). White-box distillation needs teacher and student to share one
+tokenizer; black-box does not."""
 from dataclasses import dataclass
 
 from torch import nn
@@ -24,6 +27,8 @@ class CausalLM(nn.Module):
 
     def __init__(self, model, tokenizer, bos=""):
         super().__init__()
+        if not isinstance(model, nn.Module) or not hasattr(model, "get_input_embeddings"):
+            raise ValueError(f"model must be a transformers causal LM (e.g. GPT2LMHeadModel), got {type(model).__name__}")
         vocab = model.get_input_embeddings().num_embeddings
         if vocab < tokenizer.vocab_size:
             raise ValueError(f"the model's vocabulary ({vocab} ids) must cover the tokenizer's {tokenizer.vocab_size} "
@@ -40,8 +45,8 @@ class CausalLM(nn.Module):
 
 
 def wrap(model, tokenizer, bos=""):
-    """Any `transformers` causal LM (e.g. AutoModelForCausalLM.from_pretrained(...)) as a
-    workbench teacher or student over `tokenizer`'s ids."""
+    """A `transformers` causal LM whose embedding covers `tokenizer`'s ids, as a workbench
+    teacher or student."""
     return CausalLM(model, tokenizer, bos)
 
 

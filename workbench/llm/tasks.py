@@ -3,13 +3,17 @@ and how the result is measured. One task for the facts language (exact metrics a
 its truth) and one for real text (held-out perplexity)."""
 import torch
 
+from .. import _check
 from . import evaluate
 from .facts import BOS, STOP
 
 
 class FactsTask:
     """Prompts are "<subject> <relation>", drawn as the language draws them (frequent
-    subjects often, rare ones seldom); the teacher answers " <answer>."."""
+    subjects often, rare ones seldom); the teacher answers " <answer>.". `evaluate` gives
+    the exact metrics of evaluate.facts_metrics and the answer perplexity: per character
+    of the answers of held-out sentences, given their prompts (the floor is
+    exp(language.answer_entropy_per_token()), about 1.05)."""
     bos, stop, max_new_tokens = BOS, STOP, 8
 
     def __init__(self, language, heldout=400, seed=12345):
@@ -32,6 +36,9 @@ class TextTask:
     bos, stop = "", None
 
     def __init__(self, corpus, prompt_length=16, max_new_tokens=16, heldout=128, seed=12345):
+        for name, value in (("prompt_length", prompt_length), ("max_new_tokens", max_new_tokens),
+                            ("heldout", heldout)):
+            _check.positive_int(name, value)
         self.corpus, self.prompt_length, self.max_new_tokens = corpus, prompt_length, max_new_tokens
         g = torch.Generator().manual_seed(seed)
         self.heldout = corpus.windows(heldout, prompt_length + max_new_tokens, g, split="val")

@@ -9,7 +9,10 @@ class CharTokenizer:
     the characters follow in sorted order, so the same text gives the same ids)."""
 
     def __init__(self, chars):
-        chars = "".join(sorted(set(chars)))
+        if isinstance(chars, (str, set, list, tuple)) and all(isinstance(c, str) and len(c) == 1 for c in chars):
+            chars = "".join(sorted(set(chars)))
+        else:
+            raise ValueError(f"chars must be a string (or a collection) of single characters, got {chars!r}")
         if not chars:
             raise ValueError("chars must name at least one character, got an empty string")
         self.chars = chars

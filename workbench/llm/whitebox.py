@@ -16,6 +16,8 @@ class LogitAPI:
     `tokens` counts the characters the teacher read and wrote."""
 
     def __init__(self, teacher, k=None):
+        if not isinstance(teacher, torch.nn.Module) or not hasattr(teacher, "cfg"):
+            raise ValueError(f"teacher must be a language model of workbench.llm, got {type(teacher).__name__}")
         vocab = teacher.cfg.vocab_size
         if k is not None:
             _check.positive_int("k", k)
@@ -23,6 +25,7 @@ class LogitAPI:
                 raise ValueError(f"k must be smaller than the vocabulary ({vocab} tokens) to be a top-k API, got {k}; "
                                  f"use k=None for the full distribution")
         self.teacher, self.k = teacher, k
+        self.device = next(teacher.parameters()).device  # results come back on the caller's device
         self.queries, self.tokens = 0, 0
 
     @torch.no_grad()
@@ -30,19 +33,27 @@ class LogitAPI:
         """The teacher's distribution after every position of right-padded ids (B, L):
         logits (B, L-1, V), or with k a pair (log-probs at T (B, L-1, k), token ids)."""
         _check.positive("temperature", temperature)
+        _ids(ids)
         self.queries += len(ids)
         self.tokens += int((ids != 0).sum())
-        logits = self.teacher(ids[:, :-1]).float()
+        logits = self.teacher(ids[:, :-1].to(self.device)).float()
         if self.k is None:
-            return logits
+            return logits.to(ids.device)
         values, index = F.log_softmax(logits / temperature, -1).topk(self.k, dim=-1)
-        return values, index
+        return values.to(ids.device), index.to(ids.device)
 
     def complete(self, ids, max_new_tokens, temperature=1.0, stop=None, generator=None):
         """The teacher samples a completion of each prompt and returns the sequences with
         its distributions along them (one query per prompt)."""
-        seqs = generate(self.teacher, ids, max_new_tokens, temperature, None, stop, generator)
-        return seqs, self.score(seqs, temperature)
+        _ids(ids)
+        seqs = generate(self.teacher, ids.to(self.device), max_new_tokens, temperature, None, stop, generator)
+        return seqs.to(ids.device), self.score(seqs, temperature)
+
+
+def _ids(ids):
+    if not isinstance(ids, torch.Tensor) or ids.dtype != torch.long or ids.dim() != 2:
+        raise ValueError(f"ids must be a (batch, length) torch.long tensor of token ids (tokenizer.batch gives one), "
+                         f"got {type(ids).__name__} {getattr(ids, 'dtype', '')}")
 
 
 def top_k_buckets(student_logits, teacher_top, temperature=1.0):
