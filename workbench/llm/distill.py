@@ -27,6 +27,7 @@ from torch.nn.utils.rnn import pad_sequence
 from .. import _check
 from ..losses import TOKEN_LOSSES
 from ..train import Event, Result
+from ..train import run as drive
 from .blackbox import TextAPI
 from .gpt import generate
 from .tokenizer import PAD
@@ -137,11 +138,32 @@ def _loss(student, ids, mask, targets, cfg):
     return TOKEN_LOSSES[cfg.loss](logits, targets, temperature=cfg.temperature, mask=mask, **kw)
 
 
+def _collect(pool, api, student, task, cfg, n, n_on, g):
+    """Spend n queries: n - n_on prompts answered by the teacher, n_on answered by the
+    student and scored by the teacher; add the sequences (and targets) to the pool."""
+    tok, device = student.tokenizer, next(student.parameters()).device
+    stop_id = tok.stoi[task.stop] if task.stop else None
+    prompts = task.prompts(n, g)
+    starts = [len(task.bos) + len(p) for p in prompts]
+    if cfg.method == "black-box":
+        texts = [task.bos + p + c for p, c in zip(prompts, api.complete(prompts))]
+        pool.add(tok.batch(texts, "the teacher's text")[0].to(device), starts)
+        return
+    ids = tok.batch([task.bos + p for p in prompts], "prompt")[0].to(device)
+    if n > n_on:
+        seqs, targets = api.complete(ids[:n - n_on], task.max_new_tokens, cfg.temperature, stop_id, g)
+        pool.add(seqs, starts[:n - n_on], targets)
+    if n_on:  # the student writes, the teacher scores
+        seqs = generate(student, ids[n - n_on:], task.max_new_tokens, cfg.temperature, None, stop_id, g)
+        pool.add(seqs, starts[n - n_on:], api.score(seqs, cfg.temperature))
+
+
 def steps(student, teacher, task, cfg, stop=None):
     """Run one distillation as a generator of Events: "step" after each optimizer step
     (its loss) and "round" after each round (queries and tokens spent so far). Its
-    return value is the Result, with task.evaluate(student) and the budget spent in
-    `metrics`."""
+    return value is the Result; its `metrics` hold task.evaluate(student), the budget
+    spent (teacher_queries, teacher_tokens), seconds, teacher_seconds (of those, the
+    time spent collecting answers) and student_tokens (completion tokens trained on)."""
     if not isinstance(cfg, LLMConfig):
         raise ValueError(f"cfg must be a workbench.llm.LLMConfig, got {type(cfg).__name__}")
     for name, model in (("student", student), ("teacher", teacher)):
@@ -152,10 +174,7 @@ def steps(student, teacher, task, cfg, stop=None):
         raise ValueError("white-box distillation needs the student to share the teacher's tokenizer "
                          f"(teacher: {teacher.tokenizer.chars!r}, student: {student.tokenizer.chars!r}); "
                          "black-box distillation works across tokenizers")
-    device = next(student.parameters()).device
     g = torch.Generator().manual_seed(cfg.seed)
-    tok = student.tokenizer
-    stop_id = tok.stoi[task.stop] if task.stop else None
     if cfg.method == "black-box":
         api = TextAPI(teacher, cfg.temperature, None, task.max_new_tokens, task.stop, seed=cfg.seed)
     else:
@@ -172,19 +191,7 @@ def steps(student, teacher, task, cfg, stop=None):
         n = after - before
         n_on = math.floor(cfg.on_policy * after) - math.floor(cfg.on_policy * before)  # never more than n
         t_gen = time.perf_counter()
-        prompts = task.prompts(n, g)
-        starts = [len(task.bos) + len(p) for p in prompts]
-        if cfg.method == "black-box":
-            texts = [task.bos + p + c for p, c in zip(prompts, api.complete(prompts))]
-            pool.add(tok.batch(texts, "the teacher's text")[0].to(device), starts)
-        else:
-            ids = tok.batch([task.bos + p for p in prompts], "prompt")[0].to(device)
-            if n > n_on:
-                seqs, targets = api.complete(ids[:n - n_on], task.max_new_tokens, cfg.temperature, stop_id, g)
-                pool.add(seqs, starts[:n - n_on], targets)
-            if n_on:  # the student writes, the teacher scores
-                seqs = generate(student, ids[n - n_on:], task.max_new_tokens, cfg.temperature, None, stop_id, g)
-                pool.add(seqs, starts[n - n_on:], api.score(seqs, cfg.temperature))
+        _collect(pool, api, student, task, cfg, n, n_on, g)
         gen_seconds += time.perf_counter() - t_gen
 
         losses = []
@@ -221,5 +228,4 @@ def steps(student, teacher, task, cfg, stop=None):
 def run(student, teacher, task, cfg, callbacks=(), stop=None):
     """Run `steps(...)` to the end, passing each round's Event to the callbacks; return
     the Result (the student trained in place, history, metrics, stopped)."""
-    from ..train import run as drive
     return drive(steps(student, teacher, task, cfg, stop=stop), callbacks)
