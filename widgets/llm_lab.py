@@ -64,6 +64,7 @@ class LLMLab:
         self.histories = {name: [] for name in RUNS}
         self.students, self.summary, self.dists = {}, None, {}
         self.changed = False  # figures are redrawn only after a round, not after every step
+        self._teacher_fact = (None, None)  # (fact, the teacher's answer distribution), computed once per fact
         self.curves = live(self.curve_figure(), width=760, height=330)
         self.bars = live(self.fact_figure(), width=760, height=330)
         self.table = W.HTML()
@@ -93,6 +94,7 @@ class LLMLab:
         cfgs = self.configs()
         teacher = wb.llm.teacher("facts")
         self.students = {name: wb.llm.student(cfgs[name].seed) for name in RUNS}
+        self.run_seed = cfgs["white-box"].seed
         runs = {name: wb.llm.steps(self.students[name], teacher, self.task, cfgs[name], stop=stop) for name in RUNS}
         self.histories = {name: [] for name in RUNS}
         self.summary, self.dists, self.changed = None, {}, True
@@ -113,13 +115,13 @@ class LLMLab:
         teacher = wb.llm.teacher("facts")
         rows = {"teacher": self.task.evaluate(teacher)}
         for name, res in results.items():
-            rows[f"student, {name}"] = {**res.metrics}
+            rows[f"student, {name}"] = res.metrics
         cols = {**METRICS, "teacher_queries": "teacher queries", "teacher_tokens": "teacher tokens"}
         self.summary = {label: {cols[k]: r[k] for k in cols if k in r} for label, r in rows.items()}
         rare = [f for f in self.language.facts if self.language.rare(f) and f.kind == "two"][:4]
         prompts = [self.language.prompt(f.subject, f.relation) for f in rare]
         said = evaluate.samples({"teacher": teacher, **{f"student, {n}": r.student for n, r in results.items()}},
-                                prompts, max_new_tokens=8, stop=wb.llm.facts.STOP, seed=self.seed.value)
+                                prompts, max_new_tokens=8, stop=wb.llm.facts.STOP, seed=self.run_seed)
         self.samples = {p: {who: said[who][i] for who in said} for i, p in enumerate(prompts)}
         self.changed = True
 
@@ -141,7 +143,7 @@ class LLMLab:
 
     def fact_figure(self):
         f = self.current_fact()
-        if getattr(self, "_teacher_fact", (None,))[0] != f:
+        if self._teacher_fact[0] != f:
             teacher = evaluate.answer_probabilities(wb.llm.teacher("facts"), self.language, f.subject, f.relation)
             self._teacher_fact = (f, teacher)
         dists = {"truth": dict(zip(f.answers, f.probs)), "teacher": self._teacher_fact[1], **self.dists}
@@ -155,6 +157,5 @@ class LLMLab:
         refresh(self.curves, self.curve_figure())
         refresh(self.bars, self.fact_figure())
         if self.summary:
-            samples = {p: s for p, s in self.samples.items()}
             self.table.value = ("<b>Test against the truth</b>" + html_table(self.summary) +
-                                "<br><b>Samples for rare subjects</b> (60/40 facts)" + html_table(samples))
+                                "<br><b>Samples for rare subjects</b> (60/40 facts)" + html_table(self.samples))
