@@ -1,0 +1,13 @@
+"""Model collapse: students learning from students.
+
+    import workbench as wb
+    rows = wb.collapse.run("gaussian", generations=50, samples=100, policy="replace", seed=0)
+    rows[-1]["variance"], rows[-1]["tail_mass"]      # both below the truth's 1 and 0.05
+
+One entry point, `run(setting, generations=..., samples=..., real_share=0.0,
+policy="replace", temperature=1.0, seed=0)`, returns one dict per generation (generation
+0 first). Settings, from instant to richer: "gaussian", "zipf", "lm", "digits"; policies:
+"replace", "mix", "accumulate" (see chain.py)."""
+from .chain import POLICIES, SETTINGS, check, run, steps
+
+__all__ = ["POLICIES", "SETTINGS", "check", "run", "steps"]

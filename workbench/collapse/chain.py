@@ -1,0 +1,103 @@
+"""The generational chain: generation 0 learns from real data, generation k from what
+generation k − 1 produces, under one of three data policies (Gerstgrasser et al. 2024,
+"Is Model Collapse Inevitable?"):
+
+    "replace"     only the previous generation's output (Shumailov et al. 2024): collapses
+    "mix"         the previous generation's output plus a share `real_share` of fresh real data
+    "accumulate"  all the real data and every earlier generation's output, kept and reused
+
+Every generation's training set holds `samples` new items, of which round(real_share ·
+samples) are fresh real data under any policy (so "replace" with real_share > 0 is "mix").
+Under "accumulate" the new items join everything before them. A setting (gaussian.py,
+zipf.py, lm.py, digits.py) supplies the truth, real samples, the fit, the sampling at a
+temperature and the measurements."""
+import inspect
+
+import torch
+
+from .. import _check
+from ..train import Event
+from .digits import Digits
+from .gaussian import Gaussian
+from .lm import LM
+from .zipf import Zipf
+
+SETTINGS = {"gaussian": Gaussian, "zipf": Zipf, "lm": LM, "digits": Digits}
+POLICIES = ("replace", "mix", "accumulate")
+
+
+def check(setting, generations, samples, real_share, policy, temperature, seed):
+    """ValueError naming the first bad argument (with the allowed values)."""
+    _check.one_of("setting", setting, SETTINGS)
+    _check.positive_int("generations", generations)
+    _check.positive_int("samples", samples)
+    _check.unit_interval("real_share", real_share)
+    _check.one_of("policy", policy, POLICIES)
+    if policy == "mix" and real_share == 0:
+        raise ValueError("real_share must be > 0 with policy 'mix' (the share of fresh real data each generation), "
+                         "got 0")
+    _check.positive("temperature", temperature)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+
+
+def steps(setting, generations=None, samples=None, real_share=0.0, policy="replace", temperature=1.0, seed=0,
+          stop=None, **options):
+    """Run the chain as a generator of Events, like wb.steps: kind "step" while a
+    generation trains (metrics {"fraction": of the whole run}) and kind "generation"
+    when one is measured (metrics: that generation's dict). Its return value is the
+    list of generation dicts. `generations` and `samples` default to the setting's;
+    `options` go to the setting (for example labels="soft" for "digits")."""
+    cls = SETTINGS.get(setting) if isinstance(setting, str) else None
+    generations = cls.generations if generations is None and cls else generations
+    samples = cls.samples if samples is None and cls else samples
+    check(setting, generations, samples, real_share, policy, temperature, seed)
+    allowed = [p for p in inspect.signature(cls).parameters if p != "seed"]
+    for name in options:
+        if name not in allowed:
+            raise ValueError(f"options of setting {setting!r} are {allowed}, got {name!r}")
+    world = cls(seed=seed, **options)
+    g = torch.Generator().manual_seed(seed)
+    data = world.real(samples, g)
+    pool, history, step = [data], [], 0
+    for k in range(generations):
+        fit = world.fit(data, g)
+        try:
+            while True:
+                if stop is not None and stop.is_set():
+                    fit.close()
+                    return history
+                done = next(fit)
+                step += 1
+                yield Event("step", k, step, {"fraction": (k + done) / generations})
+        except StopIteration as end:
+            model = end.value
+        row = {"generation": k, **world.measure(model)}
+        history.append(row)
+        yield Event("generation", k, step, row)
+        if k == generations - 1 or (stop is not None and stop.is_set()):
+            break
+        n_real = round(real_share * samples)
+        new = world.produce(model, samples - n_real, temperature, g)
+        parts = [world.real(n_real, g), new] if n_real else [new]
+        if policy == "accumulate":
+            pool += parts
+            parts = pool
+        data = world.concat(parts)
+    return history
+
+
+def run(setting, generations=None, samples=None, real_share=0.0, policy="replace", temperature=1.0, seed=0,
+        stop=None, callbacks=(), **options):
+    """Run the chain to the end; return one dict per generation (generation 0 first),
+    each with at least "generation", "kl_to_truth" and "tail_mass" ("variance" for the
+    Gaussian, "vanished" for Zipf). `callbacks` receive every "generation" Event."""
+    events = steps(setting, generations, samples, real_share, policy, temperature, seed, stop, **options)
+    while True:
+        try:
+            event = next(events)
+        except StopIteration as end:
+            return end.value
+        if event.kind == "generation":
+            for cb in callbacks:
+                cb(event)

@@ -1,0 +1,97 @@
+"""Setting "digits": image classifiers, each trained on labels produced by the previous
+one (soft labels, or hard labels sampled from them).
+
+Real data is imbalanced the way real data often is: digit d is drawn with probability
+∝ 1/(d + 1), so 0 is the commonest and 7, 8 and 9, the tail, together make 11% of it.
+Every generation sees `samples` real images, drawn with their class probabilities; what
+changes from one generation to the next are the labels. Generation 0 learns the true
+labels; generation k learns what generation k − 1 says about its images: with
+labels="hard" one class sampled from softmax(z/T) per image, with labels="soft" the
+whole softmax(z/T). A classifier fitted to imbalanced data under-predicts its rare
+classes, and the next one learns that bias and adds its own."""
+import torch
+import torch.nn.functional as F
+
+from .. import _check
+from ..data import load
+from ..models import build
+from ..train import predict
+
+TAIL_CLASSES = (7, 8, 9)
+LABELS = ("hard", "soft")
+
+
+class Digits:
+    samples, generations = 400, 10
+    about = "digit classifiers, each trained on the labels of the previous one (imbalanced classes)"
+
+    def __init__(self, seed=0, labels="hard", hidden=(32,), steps=250, lr=3e-3):
+        _check.one_of("labels", labels, LABELS)
+        _check.positive_int("steps", steps)
+        self.seed, self.labels, self.hidden, self.steps, self.lr = seed, labels, hidden, steps, lr
+        self.splits = load("digits", device="cpu")
+        k = self.splits.num_classes
+        w = 1.0 / torch.arange(1, k + 1, dtype=torch.float64)
+        self.truth = w / w.sum()  # the real class distribution
+        self.tail = torch.zeros(k, dtype=torch.bool)
+        self.tail[list(TAIL_CLASSES)] = True
+        self.by_class = [torch.nonzero(self.splits.train.y == c).squeeze(1) for c in range(k)]
+
+    def _images(self, n, generator):
+        cls = torch.multinomial(self.truth, n, replacement=True, generator=generator)
+        pick = torch.stack([self.by_class[c][torch.randint(len(self.by_class[c]), (), generator=generator)]
+                            for c in cls.tolist()]) if n else torch.zeros(0, dtype=torch.long)
+        return self.splits.train.x[pick], cls
+
+    def real(self, n, generator):
+        x, y = self._images(n, generator)
+        return x, F.one_hot(y, self.splits.num_classes).float()
+
+    def fit(self, data, generator, stop=None):
+        """A fresh MLP trained with Adam for `steps` mini-batches of 64 on
+        −Σ_c y_c log softmax(z)_c (cross-entropy with the labels, one-hot or soft): the
+        same compute every generation, however much data the policy keeps. Yields the
+        fraction done after every step."""
+        x, y = data
+        torch.manual_seed(int(torch.randint(2**31, (), generator=generator)))
+        model = build("mlp", self.splits.input_shape, self.splits.num_classes, hidden=self.hidden)
+        opt = torch.optim.Adam(model.parameters(), lr=self.lr)
+        model.train()
+        for i in range(self.steps):
+            idx = torch.randint(len(x), (min(64, len(x)),), generator=generator)
+            loss = -(y[idx] * F.log_softmax(model(x[idx]), 1)).sum(1).mean()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            yield (i + 1) / self.steps
+        return model.eval()
+
+    def produce(self, model, n, temperature, generator):
+        x, _ = self._images(n, generator)
+        p = F.softmax(predict(model, x) / temperature, 1)
+        if self.labels == "hard":
+            p = F.one_hot(torch.multinomial(p, 1, generator=generator).squeeze(1), p.shape[1]).float()
+        return x, p
+
+    def measure(self, model):
+        """On the (balanced) test split, each class weighted by its real share:
+        kl_to_truth: the cross-entropy −log q(y|x) with the true labels (KL from the
+        one-hot truth), nats; tail_mass: the model's average probability of the tail
+        classes 7, 8, 9 (their real share is 0.11); test_acc: plain test accuracy;
+        tail_recall: accuracy on test images of the tail classes."""
+        test = self.splits.test
+        q = F.softmax(predict(model, test.x), 1)
+        w = self.truth[test.y].float()
+        w = w / w.sum()
+        right = (q.argmax(1) == test.y).float()
+        marginal = (w[:, None] * q).sum(0)  # the class distribution the model gives real data
+        in_tail = self.tail[test.y]
+        return {"kl_to_truth": -(w * q[torch.arange(len(q)), test.y].clamp(min=1e-12).log()).sum().item(),
+                "tail_mass": marginal[self.tail].sum().item(),
+                "test_acc": right.mean().item(),
+                "tail_recall": right[in_tail].mean().item(),
+                "class_probs": marginal.tolist()}
+
+    @staticmethod
+    def concat(parts):
+        return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])

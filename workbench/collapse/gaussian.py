@@ -1,0 +1,54 @@
+"""Setting "gaussian": a 1-D Gaussian refitted by maximum likelihood to samples of the
+previous fit (Shumailov et al. 2024, Nature, section "theoretical intuition").
+
+The truth is N(0, 1). Each generation's model is the maximum-likelihood fit
+(mean, variance with 1/n) of its training samples. With n samples the fitted variance
+shrinks in expectation by (n − 1)/n per generation, and log σ² takes a random walk that
+drifts down by about 1/n + 1/(n−1): the fit narrows and its tails vanish. Sampling at
+temperature T draws from p(x)^(1/T), which for a Gaussian is N(μ, T·σ²)."""
+import math
+
+import torch
+
+TRUTH_MEAN, TRUTH_STD = 0.0, 1.0
+TAIL = 0.05  # tails: outside the truth's 2.5% and 97.5% quantiles (mass 0.05 under the truth)
+Z = 1.959963984540054  # the standard normal's 97.5% quantile
+
+
+def _normal_cdf(x):
+    return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
+
+
+class Gaussian:
+    samples, generations = 100, 50
+    about = "a 1-D Gaussian N(0, 1), refitted by maximum likelihood to samples of the previous fit"
+
+    def __init__(self, seed=0):
+        self.seed = seed
+        self.low, self.high = TRUTH_MEAN - Z * TRUTH_STD, TRUTH_MEAN + Z * TRUTH_STD
+
+    def real(self, n, generator):
+        return TRUTH_MEAN + TRUTH_STD * torch.randn(n, generator=generator, dtype=torch.float64)
+
+    def fit(self, data, generator, stop=None):
+        """Maximum likelihood: the sample mean and the variance with 1/n (not 1/(n−1))."""
+        return data.mean().item(), max(data.var(correction=0).item(), 1e-300)
+        yield  # a generator like the settings that train, finished at once
+
+    def produce(self, model, n, temperature, generator):
+        mean, var = model
+        return mean + math.sqrt(temperature * var) * torch.randn(n, generator=generator, dtype=torch.float64)
+
+    def measure(self, model):
+        """variance and mean of the fit; tail_mass: its probability outside the truth's
+        2.5% and 97.5% quantiles (0.05 for the truth); kl_to_truth: KL(truth ‖ fit) =
+        log(σ/σ₀) + (σ₀² + (μ − μ₀)²) / (2σ²) − 1/2, nats."""
+        mean, var = model
+        std = math.sqrt(var)
+        tail = _normal_cdf((self.low - mean) / std) + 1.0 - _normal_cdf((self.high - mean) / std)
+        kl = math.log(std / TRUTH_STD) + (TRUTH_STD ** 2 + (mean - TRUTH_MEAN) ** 2) / (2 * var) - 0.5
+        return {"kl_to_truth": kl, "tail_mass": tail, "variance": var, "mean": mean}
+
+    @staticmethod
+    def concat(parts):
+        return torch.cat(parts)

@@ -1,0 +1,59 @@
+"""Setting "zipf": a categorical distribution over a Zipf-distributed vocabulary,
+re-estimated each generation from samples of the previous estimate.
+
+The truth is p(token of rank r) ∝ r^−s over `vocab` tokens. Each generation's model is
+the maximum-likelihood estimate, the token counts of its training samples divided by
+their number. A token that no sample contains gets probability 0, is never sampled
+again, and (without fresh real data) is gone for good: Shumailov et al. 2024's discrete
+case, where finite sampling removes the tails first. Each token's expected probability
+is unchanged by a refit at temperature 1; what shrinks is the support (vanished tokens)
+and the entropy. Sampling at temperature T draws from p^(1/T), renormalised, which
+below 1 also moves mass from the tail to the head."""
+import torch
+
+TAIL = 0.1  # the tail: the truth's rarest tokens, which together hold its last 10% of mass
+
+
+class Zipf:
+    samples, generations = 2000, 30
+    about = "a categorical distribution over a Zipf vocabulary, re-estimated from its own samples"
+
+    def __init__(self, seed=0, vocab=1000, exponent=1.1):
+        self.seed = seed
+        w = torch.arange(1, vocab + 1, dtype=torch.float64) ** -float(exponent)
+        self.truth = w / w.sum()
+        head = int((self.truth.cumsum(0) < 1 - TAIL).sum()) + 1  # tokens holding the first 90%
+        self.tail = torch.zeros(vocab, dtype=torch.bool)
+        self.tail[head:] = True
+
+    def real(self, n, generator):
+        return torch.multinomial(self.truth, n, replacement=True, generator=generator)
+
+    def fit(self, data, generator, stop=None):
+        """Maximum likelihood: each token's count over the number of samples."""
+        counts = torch.bincount(data, minlength=len(self.truth)).double()
+        return counts / counts.sum()
+        yield  # a generator like the settings that train, finished at once
+
+    def produce(self, model, n, temperature, generator):
+        p = model ** (1.0 / temperature)
+        return torch.multinomial(p / p.sum(), n, replacement=True, generator=generator)
+
+    def measure(self, model):
+        """vanished: tokens of probability 0; tail_mass: the model's probability of the
+        truth's tail tokens (0.1 for the truth); tail_coverage: the share of the truth's
+        tail mass on tokens the model can still produce (1 for the truth); entropy in nats; kl_to_truth:
+        KL(model ‖ truth) = Σ q log(q/p), nats (the other direction is infinite as soon
+        as one token has vanished)."""
+        q, p = model, self.truth
+        nz = q > 0
+        return {"kl_to_truth": (q[nz] * (q[nz] / p[nz]).log()).sum().item(),
+                "tail_mass": q[self.tail].sum().item(),
+                "tail_coverage": (p[self.tail & nz].sum() / p[self.tail].sum()).item(),
+                "vanished": int((~nz).sum()),
+                "entropy": -(q[nz] * q[nz].log()).sum().item(),
+                "probs": q.tolist()}
+
+    @staticmethod
+    def concat(parts):
+        return torch.cat(parts)
