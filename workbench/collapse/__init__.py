@@ -1,7 +1,7 @@
 """Model collapse: students learning from students.
 
     import workbench as wb
-    rows = wb.collapse.run("gaussian", generations=50, samples=100, policy="replace", seed=0)
+    rows = wb.collapse.run("gaussian", generations=80, samples=50, policy="replace", seed=0)
     rows[-1]["variance"], rows[-1]["tail_mass"]      # both below the truth's 1 and 0.05
 
 One entry point, `run(setting, generations=..., samples=..., real_share=0.0,

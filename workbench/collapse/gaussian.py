@@ -20,7 +20,7 @@ def _normal_cdf(x):
 
 
 class Gaussian:
-    samples, generations = 100, 50
+    samples, generations = 50, 80
     about = "a 1-D Gaussian N(0, 1), refitted by maximum likelihood to samples of the previous fit"
 
     def __init__(self, seed=0):
