@@ -13,8 +13,8 @@ from workbench.collapse import gaussian, zipf
 SEEDS = range(40)
 
 
-def last(setting, **kw):
-    return [wb.collapse.run(setting, seed=s, **kw)[-1] for s in SEEDS]
+def last(setting, seeds=SEEDS, **kw):
+    return [wb.collapse.run(setting, seed=s, **kw)[-1] for s in seeds]
 
 
 def test_every_generation_reports_the_required_numbers():
@@ -27,8 +27,9 @@ def test_every_generation_reports_the_required_numbers():
 
 
 def test_gaussian_variance_shrinks_and_its_tails_vanish():
-    first = [wb.collapse.run("gaussian", generations=1, seed=s)[0] for s in SEEDS]
-    final = last("gaussian")  # 80 generations of 50 samples
+    seeds = range(200)  # instant; the fitted variance has a long right tail across chains
+    first = [wb.collapse.run("gaussian", generations=1, seed=s)[0] for s in seeds]
+    final = last("gaussian", seeds)  # 80 generations of 50 samples; expected variance (49/50)^80 = 0.2
     # refitting loses variance: on average, and in most chains by far
     assert statistics.mean(r["variance"] for r in final) < 0.5
     assert statistics.median(r["variance"] for r in final) < 0.2
