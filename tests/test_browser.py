@@ -206,3 +206,36 @@ def test_llm_tab_types_a_prompt_asks_the_black_box_and_runs_the_lab(page):
     assert curves.count() >= 4 and all(len(curves.nth(i).get_attribute("d") or "") > 20 for i in range(4))
     assert not page.query_selector_all(".kd-error") and not page.errors
     page.screenshot(path=str(SHOTS / "llm.png"), full_page=True)
+
+
+def test_collapse_tab_runs_the_policies_and_plays_the_generations(page):
+    open_tab(page, "Collapse")
+    page.locator("text=Model collapse. >> visible=true").wait_for(timeout=60_000)
+    gens = page.locator(".widget-text:has-text('generations') input:visible")
+    gens.fill("0")
+    gens.press("Enter")
+    page.locator("button:has-text('Run'):visible").click()
+    page.locator(".kd-error:visible:has-text('generations must be an integer >= 1')").wait_for(timeout=10_000)
+    assert gens.input_value() == "0"  # what the learner typed stays
+    gens.fill("40")
+    gens.press("Enter")
+    page.locator("button:has-text('Run'):visible").click()
+    page.locator("text=Done. >> visible=true").wait_for(timeout=60_000)
+    page.wait_for_function("() => document.body.textContent.includes('Generation 39')", timeout=10_000)
+    panel = page.locator(".js-plotly-plot:visible")
+    curves = panel.nth(1).locator(".scatterlayer .trace .lines path")
+    assert curves.count() >= 9 and all(len(curves.nth(i).get_attribute("d") or "") > 20 for i in range(3))
+    title = lambda: panel.first.locator(".gtitle").text_content()
+    assert title().startswith("Generation 39")
+    slider = page.locator(".widget-slider:has-text('generation') .noUi-handle:visible")
+    slider.focus()
+    page.keyboard.press("Home")
+    page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot .gtitle')]"
+                           ".some(t => t.textContent.startsWith('Generation 0:'))", timeout=10_000)
+    page.screenshot(path=str(SHOTS / "collapse_generation_0.png"), full_page=True)
+    page.locator(".widget-play button:visible").first.click()  # play the generations
+    page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot .gtitle')]"
+                           ".some(t => /^Generation ([5-9]|[1-3][0-9]):/.test(t.textContent))", timeout=20_000)
+    page.wait_for_timeout(2_000)
+    page.screenshot(path=str(SHOTS / "collapse.png"), full_page=True)
+    assert not page.query_selector_all(".kd-error:visible") and not page.errors

@@ -2,6 +2,7 @@
 interactive controls built on them, used by the notebooks and the Voila app."""
 from . import plots
 from .app import app
+from .collapse_lab import CollapseLab
 from .dark_knowledge import DarkKnowledgeMap
 from .feature_lab import FeatureLab
 from .lab import DistillationLab
@@ -11,5 +12,5 @@ from .relation_lab import RelationLab
 from .runner import RunController
 from .temperature import TemperatureExplorer
 
-__all__ = ["plots", "app", "DarkKnowledgeMap", "DistillationLab", "FeatureLab", "LLMLab", "NextTokenViewer",
+__all__ = ["plots", "app", "CollapseLab", "DarkKnowledgeMap", "DistillationLab", "FeatureLab", "LLMLab", "NextTokenViewer",
            "RelationLab", "RunController", "TemperatureExplorer"]

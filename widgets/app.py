@@ -3,6 +3,7 @@ import ipywidgets as W
 
 import workbench as wb
 
+from .collapse_lab import CollapseLab
 from .dark_knowledge import DarkKnowledgeMap
 from .feature_lab import FeatureLab
 from .lab import DistillationLab
@@ -22,7 +23,7 @@ a hard-label one in the <i>Distillation lab</i> (try leaving a digit out of its 
 student's intermediate features match the teacher's in <i>Feature KD</i> (FitNets, attention transfer)
 and the relations between examples in <i>Relation KD</i> (RKD, similarity-preserving), and distil a
 tiny language model white-box (from the teacher's token distributions) or black-box (from its text
-alone) in <i>LLM</i>.
+alone) in <i>LLM</i>, and train students on students in <i>Collapse</i> until the rare things vanish.
 Data: scikit-learn's 8&times;8 handwritten digits, and a synthetic language of facts whose truth is known.</p>"""
 
 LLM_INTRO = """<p style="max-width:900px"><b>White-box</b> distillation lets the student see the
@@ -31,6 +32,20 @@ generated text. The teacher is a tiny GPT that learned a language of facts (&ldq
 &hellip;&rdquo;): frequent and rare subjects, some with one answer, some with two (60/40). Because the
 truth is known, every student is measured exactly: KL to the truth, facts known, rare subjects covered,
 second answers kept.</p>"""
+
+
+COLLAPSE_INTRO = """<p style="max-width:900px"><b>Model collapse.</b> Train a model on real data, then a
+new model on what the first one produces, and so on: each generation learns from a finite sample of
+the last one's output, so rare things (the <b>tails</b>) are seen less, learned worse and finally lost
+(Shumailov et al. 2024). Compare <i>replace</i> (only the last generation's output), <i>mix</i> (plus a
+share of fresh real data) and <i>accumulate</i> (keep all the data), then drag the generation slider or
+press &#9654; to watch the tails thin.</p>"""
+
+
+class CollapseTab:
+    def __init__(self, splits=None):
+        self.lab = CollapseLab()
+        self.widget = W.VBox([W.HTML(COLLAPSE_INTRO), self.lab.widget])
 
 
 class LLMTab:
@@ -43,7 +58,7 @@ class LLMTab:
 
 TABS = [("Soft labels", TemperatureExplorer), ("Dark knowledge", DarkKnowledgeMap),
         ("Distillation lab", DistillationLab), ("Feature KD", FeatureLab), ("Relation KD", RelationLab),
-        ("LLM", LLMTab)]
+        ("LLM", LLMTab), ("Collapse", CollapseTab)]
 
 
 def app(splits=None):

@@ -27,6 +27,9 @@ def refresh(widget, fig):
     """Make `widget` show `fig`: bar and line traces updated in place when their number
     and types match (no flicker), traces replaced otherwise (a restyle of nested arrays,
     a table's cells or a heatmap's z, is not reliable); layout copied."""
+    gone = _absent(widget.layout.to_plotly_json(), fig.layout.to_plotly_json())
+    if gone:  # the browser merges a new layout into the old one: remove what the new one lacks, as a relayout
+        widget.plotly_relayout(gone)  # of its own (a batch or layout.update would drop the None values)
     with widget.batch_update():
         same = len(widget.data) == len(fig.data) and all(
             a.type == b.type and a.type in IN_PLACE for a, b in zip(widget.data, fig.data))
@@ -39,6 +42,19 @@ def refresh(widget, fig):
         width, height = widget.layout.width, widget.layout.height
         widget.layout = fig.layout
         widget.update_layout(width=fig.layout.width or width, height=fig.layout.height or height)
+
+
+def _absent(old, new, prefix=""):
+    """{"dotted.path": None} for every layout property in `old` that `new` does not set."""
+    out = {}
+    for key, value in old.items():
+        if key in ("width", "height", "template"):
+            continue
+        if key not in new:
+            out[prefix + key] = None
+        elif isinstance(value, dict) and isinstance(new[key], dict):
+            out.update(_absent(value, new[key], f"{prefix}{key}."))
+    return out
 
 
 class Message(W.HTML):

@@ -15,6 +15,7 @@ def _list(x):
 
 
 GRID = "#e5ecf6"
+TRUTH = "#444444"
 
 
 def _layout(fig, title, **kw):
@@ -88,7 +89,10 @@ AXIS_TITLES = {"val_acc": "validation accuracy", "train_acc": "training accuracy
                "gap": "mean |student − teacher|", "epoch": "epoch", "queries": "teacher queries",
                "kl_to_truth": "KL to the truth (nats)", "rare_coverage": "rare-subject coverage",
                "fact_accuracy": "fact accuracy", "second_mode_coverage": "second answers kept",
-               "perplexity": "perplexity"}
+               "perplexity": "perplexity", "generation": "generation", "variance": "variance",
+               "tail_mass": "tail mass", "tail_coverage": "truth's tail still covered", "vanished": "vanished tokens",
+               "entropy": "entropy (nats)", "test_acc": "test accuracy", "tail_recall": "recall on rare digits 7–9",
+               "invented": "invented sentences", "distinct_ngrams": "distinct word pairs"}
 
 
 def training_curves(histories, metric="val_acc", title=None, x="epoch"):
@@ -188,9 +192,10 @@ def relation_heatmaps(panels, title="Relations within a probe batch", zmax=None)
     return _layout(fig, title, margin=dict(l=20, r=20, t=90, b=20))
 
 
-def curves_side_by_side(histories, metrics, x="queries", title=None, log_y=()):
+def curves_side_by_side(histories, metrics, x="queries", title=None, log_y=(), reference=None):
     """One panel per metric, one line per run in each: `metric` against `x` (for the
-    LLM lab: KL to the truth and rare coverage against teacher queries)."""
+    LLM lab: KL to the truth and rare coverage against teacher queries). `reference`
+    ({metric: value}, for example the truth's) is drawn as a dashed grey line."""
     from plotly.subplots import make_subplots
 
     fig = make_subplots(rows=1, cols=len(metrics), subplot_titles=[AXIS_TITLES.get(m, m) for m in metrics],
@@ -201,6 +206,9 @@ def curves_side_by_side(histories, metrics, x="queries", title=None, log_y=()):
                             legendgroup=label, showlegend=col == 1, mode="lines+markers", row=1, col=col,
                             line_color=PALETTE[i % len(PALETTE)])
         fig.update_xaxes(title_text=AXIS_TITLES.get(x, x), row=1, col=col)
+        if reference and reference.get(metric) is not None:
+            fig.add_hline(y=reference[metric], line_dash="dash", line_color=TRUTH, row=1, col=col,
+                          annotation_text="truth", annotation_position="bottom right")
         if metric in log_y:
             fig.update_yaxes(type="log", row=1, col=col)
     return _layout(fig, title, margin=dict(l=50, r=20, t=70, b=40))
@@ -250,3 +258,43 @@ def two_answer_scatter(points, truth=(0.6, 0.4), title="Every 60/40 fact: where 
     return _layout(fig, title, xaxis=dict(title="probability of the likelier answer (truth 0.6)", range=[-0.03, 1.03]),
                    yaxis=dict(title="probability of the other (truth 0.4)", range=[-0.03, 1.03], scaleanchor="x"),
                    legend=dict(orientation="v", x=1.02, y=1))
+
+
+def gaussian_fits(fits, truth, title="Each chain's Gaussian against the truth"):
+    """Density curves of 1-D Gaussian fits over the truth's (dashed), the truth's tails
+    shaded. fits: {label: (mean, variance)}; truth: {"mean", "variance", "low", "high"}."""
+    x = torch.linspace(-4.5, 4.5, 181, dtype=torch.float64)
+
+    def density(mean, var):
+        return (torch.exp(-(x - mean) ** 2 / (2 * var)) / (2 * torch.pi * var) ** 0.5).tolist()
+    fig = go.Figure()
+    fig.add_scatter(x=x.tolist(), y=density(truth["mean"], truth["variance"]), name="truth", mode="lines",
+                    line=dict(color=TRUTH, dash="dash"))
+    top = 0.45
+    for i, (label, (mean, var)) in enumerate(fits.items()):
+        y = density(mean, var)
+        top = max(top, max(y))
+        fig.add_scatter(x=x.tolist(), y=y, name=label, mode="lines", line_color=PALETTE[i % len(PALETTE)])
+    for x0, x1 in ((-4.5, truth["low"]), (truth["high"], 4.5)):
+        fig.add_vrect(x0=x0, x1=x1, fillcolor="#d62728", opacity=0.07, line_width=0)
+    fig.add_annotation(x=truth["high"] + 0.1, y=0.9 * min(top, 1.2), text="tails: 5% of the truth", showarrow=False,
+                       xanchor="left", font=dict(size=11, color="#8a1c1c"))
+    return _layout(fig, title, xaxis=dict(title="x", range=[-4.5, 4.5]),
+                   yaxis=dict(title="density", range=[0, min(top, 1.2) * 1.05]))
+
+
+def rank_probabilities(dists, truth, title="Probability by rank in the truth", xaxis="rank in the truth",
+                       log_x=True):
+    """Each distribution's probability of every item, items ordered by the truth's
+    rank, on log axes: an item of probability 0 (vanished) leaves the plot.
+    dists: {label: probabilities in the truth's order}; truth: the truth's."""
+    ranks = list(range(1, len(truth) + 1))
+    fig = go.Figure()
+    fig.add_scatter(x=ranks, y=_list(truth), name="truth", mode="lines", line=dict(color=TRUTH, dash="dash"))
+    small = len(truth) <= 100
+    for i, (label, q) in enumerate(dists.items()):
+        fig.add_scatter(x=ranks, y=[v if v > 0 else None for v in _list(q)], name=label,
+                        mode="lines+markers" if small else "markers", marker=dict(size=5 if small else 3),
+                        line_color=PALETTE[i % len(PALETTE)], marker_color=PALETTE[i % len(PALETTE)])
+    return _layout(fig, title, xaxis=dict(title=xaxis, type="log" if log_x else "linear"),
+                   yaxis=dict(title="probability", type="log"))

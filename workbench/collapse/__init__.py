@@ -8,6 +8,6 @@ One entry point, `run(setting, generations=..., samples=..., real_share=0.0,
 policy="replace", temperature=1.0, seed=0)`, returns one dict per generation (generation
 0 first). Settings, from instant to richer: "gaussian", "zipf", "lm", "digits"; policies:
 "replace", "mix", "accumulate" (see chain.py)."""
-from .chain import POLICIES, SETTINGS, check, run, steps
+from .chain import POLICIES, SETTINGS, check, run, steps, truth
 
-__all__ = ["POLICIES", "SETTINGS", "check", "run", "steps"]
+__all__ = ["POLICIES", "SETTINGS", "check", "run", "steps", "truth"]

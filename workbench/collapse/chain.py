@@ -41,6 +41,14 @@ def check(setting, generations, samples, real_share, policy, temperature, seed):
         raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
 
 
+def truth(setting, **options):
+    """The truth the chain starts from, in the keys of the setting's generation dicts
+    (for plotting it beside them): "mean" and "variance" for the Gaussian, "probs" for
+    Zipf, "subject_probs" for lm, "class_probs" for digits, and its tail_mass."""
+    _check.one_of("setting", setting, SETTINGS)
+    return SETTINGS[setting].truth(**options)
+
+
 def steps(setting, generations=None, samples=None, real_share=0.0, policy="replace", temperature=1.0, seed=0,
           stop=None, **options):
     """Run the chain as a generator of Events, like wb.steps: kind "step" while a

@@ -21,6 +21,11 @@ TAIL_CLASSES = (7, 8, 9)
 LABELS = ("hard", "soft")
 
 
+def _class_shares(k=10):
+    w = 1.0 / torch.arange(1, k + 1, dtype=torch.float64)
+    return w / w.sum()
+
+
 class Digits:
     samples, generations = 400, 10
     about = "digit classifiers, each trained on the labels of the previous one (imbalanced classes)"
@@ -31,14 +36,19 @@ class Digits:
         self.seed, self.labels, self.hidden, self.steps, self.lr = seed, labels, hidden, steps, lr
         self.splits = load("digits", device="cpu")
         k = self.splits.num_classes
-        w = 1.0 / torch.arange(1, k + 1, dtype=torch.float64)
-        self.truth = w / w.sum()  # the real class distribution
+        self.p = _class_shares(k)  # the real class distribution
         self.tail = torch.zeros(k, dtype=torch.bool)
         self.tail[list(TAIL_CLASSES)] = True
         self.by_class = [torch.nonzero(self.splits.train.y == c).squeeze(1) for c in range(k)]
 
+    @staticmethod
+    def truth(**options):
+        p = _class_shares()
+        return {"class_probs": p.tolist(), "tail_mass": p[list(TAIL_CLASSES)].sum().item(), "kl_to_truth": 0.0, "test_acc": 1.0,
+                "tail_recall": 1.0}
+
     def _images(self, n, generator):
-        cls = torch.multinomial(self.truth, n, replacement=True, generator=generator)
+        cls = torch.multinomial(self.p, n, replacement=True, generator=generator)
         pick = torch.stack([self.by_class[c][torch.randint(len(self.by_class[c]), (), generator=generator)]
                             for c in cls.tolist()]) if n else torch.zeros(0, dtype=torch.long)
         return self.splits.train.x[pick], cls
@@ -81,7 +91,7 @@ class Digits:
         tail_recall: accuracy on test images of the tail classes."""
         test = self.splits.test
         q = F.softmax(predict(model, test.x), 1)
-        w = self.truth[test.y].float()
+        w = self.p[test.y].float()
         w = w / w.sum()
         right = (q.argmax(1) == test.y).float()
         marginal = (w[:, None] * q).sum(0)  # the class distribution the model gives real data

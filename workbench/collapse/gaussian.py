@@ -27,6 +27,11 @@ class Gaussian:
         self.seed = seed
         self.low, self.high = TRUTH_MEAN - Z * TRUTH_STD, TRUTH_MEAN + Z * TRUTH_STD
 
+    @staticmethod
+    def truth():
+        return {"mean": TRUTH_MEAN, "variance": TRUTH_STD ** 2, "kl_to_truth": 0.0, "tail_mass": TAIL, "low": -Z * TRUTH_STD,
+                "high": Z * TRUTH_STD}
+
     def real(self, n, generator):
         return TRUTH_MEAN + TRUTH_STD * torch.randn(n, generator=generator, dtype=torch.float64)
 

@@ -11,7 +11,14 @@ and the entropy. Sampling at temperature T draws from p^(1/T), renormalised, whi
 below 1 also moves mass from the tail to the head."""
 import torch
 
+from .. import _check
+
 TAIL = 0.1  # the tail: the truth's rarest tokens, which together hold its last 10% of mass
+
+
+def _zipf(vocab, exponent):
+    w = torch.arange(1, vocab + 1, dtype=torch.float64) ** -float(exponent)
+    return w / w.sum()
 
 
 class Zipf:
@@ -19,19 +26,25 @@ class Zipf:
     about = "a categorical distribution over a Zipf vocabulary, re-estimated from its own samples"
 
     def __init__(self, seed=0, vocab=1000, exponent=1.1):
-        self.seed = seed
-        w = torch.arange(1, vocab + 1, dtype=torch.float64) ** -float(exponent)
-        self.truth = w / w.sum()
-        head = int((self.truth.cumsum(0) < 1 - TAIL).sum()) + 1  # tokens holding the first 90%
+        _check.positive_int("vocab", vocab)
+        _check.positive("exponent", exponent)
+        self.seed, self.p = seed, _zipf(vocab, exponent)
+        head = int((self.p.cumsum(0) < 1 - TAIL).sum()) + 1  # tokens holding the first 90%
         self.tail = torch.zeros(vocab, dtype=torch.bool)
         self.tail[head:] = True
 
+    @staticmethod
+    def truth(vocab=1000, exponent=1.1):
+        p = _zipf(vocab, exponent)
+        return {"probs": p.tolist(), "tail_mass": TAIL, "tail_coverage": 1.0, "vanished": 0,
+                "entropy": -(p * p.log()).sum().item(), "kl_to_truth": 0.0}
+
     def real(self, n, generator):
-        return torch.multinomial(self.truth, n, replacement=True, generator=generator)
+        return torch.multinomial(self.p, n, replacement=True, generator=generator)
 
     def fit(self, data, generator, stop=None):
         """Maximum likelihood: each token's count over the number of samples."""
-        counts = torch.bincount(data, minlength=len(self.truth)).double()
+        counts = torch.bincount(data, minlength=len(self.p)).double()
         return counts / counts.sum()
         yield  # a generator like the settings that train, finished at once
 
@@ -45,7 +58,7 @@ class Zipf:
         tail mass on tokens the model can still produce (1 for the truth); entropy in nats; kl_to_truth:
         KL(model ‖ truth) = Σ q log(q/p), nats (the other direction is infinite as soon
         as one token has vanished)."""
-        q, p = model, self.truth
+        q, p = model, self.p
         nz = q > 0
         return {"kl_to_truth": (q[nz] * (q[nz] / p[nz]).log()).sum().item(),
                 "tail_mass": q[self.tail].sum().item(),

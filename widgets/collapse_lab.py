@@ -1,0 +1,192 @@
+"""CollapseLab: students learning from students, generation after generation.
+
+Run trains several generational chains side by side (by default one per data policy:
+replace, mix, accumulate) and draws their metrics across generations; the generation
+slider and its Play button overlay each chain's distribution at that generation on the
+truth, so the tails can be watched thinning under "replace" and holding where real data
+is kept."""
+import ipywidgets as W
+
+import workbench as wb
+
+from . import plots
+from .live import guarded, html_table, live, refresh
+from .runner import RunController, lockstep
+
+SETTINGS = {"Gaussian (instant)": "gaussian", "Zipf vocabulary (instant)": "zipf",
+            "digit classifiers (~15 s)": "digits", "tiny language models (~1 min)": "lm"}
+METRICS = {"gaussian": ("kl_to_truth", "variance", "tail_mass"), "zipf": ("kl_to_truth", "vanished", "tail_coverage"),
+           "digits": ("kl_to_truth", "test_acc", "tail_recall"), "lm": ("perplexity", "tail_mass", "invented")}
+COMPARE = ("policies", "real-data shares", "one chain")
+SHARES = (0.0, 0.05, 0.2, 0.5)
+COLUMNS = {"kl_to_truth": "KL to the truth", "variance": "variance", "tail_mass": "tail mass",
+           "vanished": "vanished", "tail_coverage": "tail covered", "entropy": "entropy", "test_acc": "test accuracy",
+           "tail_recall": "recall 7–9", "perplexity": "perplexity", "fact_accuracy": "fact accuracy",
+           "rare_coverage": "rare coverage", "invented": "invented", "distinct_ngrams": "distinct word pairs"}
+
+
+def chains(compare, policy, share):
+    """{label: (policy, real_share)} of the chains one Run trains side by side."""
+    if compare == "policies":
+        return {"replace": ("replace", 0.0), f"mix ({share:.0%} real)": ("mix", share or 0.2),
+                "accumulate": ("accumulate", 0.0)}
+    if compare == "real-data shares":
+        base = "replace" if policy == "mix" else policy
+        return {f"{base}, {s:.0%} real": (base, s) for s in SHARES}
+    return {f"{policy}, {share:.0%} real": (policy, share)}
+
+
+class CollapseLab:
+    def __init__(self, setting="gaussian", seed=0):
+        style = {"description_width": "initial"}
+        self.setting = W.Dropdown(options=SETTINGS, value=setting, description="setting", style=style,
+                                  layout=W.Layout(width="360px"))
+        cls = wb.collapse.SETTINGS[setting]
+        self.samples = W.IntText(value=cls.samples, description="samples per generation", style=style,
+                                 layout=W.Layout(width="260px"))
+        self.generations = W.IntText(value=cls.generations, description="generations", style=style,
+                                     layout=W.Layout(width="260px"))
+        self.temperature = W.FloatSlider(value=1.0, min=0.5, max=2.0, step=0.05, description="sampling temperature",
+                                         continuous_update=False, style=style, layout=W.Layout(width="360px"))
+        self.compare = W.ToggleButtons(options=COMPARE, description="compare", style=style,
+                                       tooltips=["replace, mix and accumulate side by side",
+                                                 "0%, 5%, 20% and 50% fresh real data each generation",
+                                                 "just the policy and share chosen below"])
+        self.policy = W.Dropdown(options=wb.collapse.POLICIES, description="policy", style=style,
+                                 layout=W.Layout(width="260px"))
+        self.share = W.FloatSlider(value=0.2, min=0.0, max=1.0, step=0.05, description="real-data share",
+                                   continuous_update=False, style=style, layout=W.Layout(width="360px"))
+        self.labels = W.ToggleButtons(options=["hard", "soft"], description="labels", style=style,
+                                      tooltips=["one class sampled from softmax(z/T) per image", "softmax(z/T) itself"])
+        self.seed = W.IntText(value=seed, description="seed", style=style, layout=W.Layout(width="200px"))
+        self.controller = RunController(self.prepare, self.redraw)
+        self.message = self.controller.message
+
+        self.generation = W.IntSlider(value=0, min=0, max=0, description="generation", style=style,
+                                      layout=W.Layout(width="520px"))
+        self.play = W.Play(value=0, min=0, max=0, interval=200, description="play the generations")
+        # linked in the kernel, not the browser: a browser-side link races the new maximum set after a run
+        W.link((self.play, "value"), (self.generation, "value"))
+        self.histories, self.fractions, self.summary = {}, {}, None
+        self.shown = setting  # the setting whose chains the figures show
+        self.changed = False
+        self.curves = live(self.curve_figure(), width=980, height=320)
+        self.overlay = live(self.distribution_figure(), width=760, height=360)
+        self.table = W.HTML()
+        self.setting.observe(guarded(self.message, lambda *_: self.setting_changed()), names="value")
+        for control in (self.compare, self.policy):
+            control.observe(lambda *_: self.show_options(), names="value")
+        self.generation.observe(guarded(self.message, lambda *_: refresh(self.overlay, self.distribution_figure())),
+                                names="value")
+        self.show_options()
+        controls = W.VBox([self.setting, self.samples, self.generations, self.temperature, self.compare, self.policy,
+                           self.share, self.labels, self.seed, self.controller.widget],
+                          layout=W.Layout(width="560px", padding="0 12px 0 0"))
+        viewer = W.VBox([W.HBox([self.play, self.generation]), self.overlay])
+        self.widget = W.VBox([W.HBox([controls, viewer]), self.curves, self.table])
+
+    # --- controls -------------------------------------------------------------------------
+
+    def setting_changed(self):
+        cls = wb.collapse.SETTINGS[self.setting.value]
+        self.samples.value, self.generations.value = cls.samples, cls.generations
+        self.show_options()
+
+    def show_options(self):
+        one = self.compare.value == "one chain"
+        self.policy.layout.display = None if self.compare.value != "policies" else "none"
+        self.share.layout.display = None if one or self.compare.value == "policies" else "none"
+        self.labels.layout.display = None if self.setting.value == "digits" else "none"
+
+    def runs(self):
+        """{label: keyword arguments of wb.collapse.steps}, checked (ValueError names a bad value)."""
+        setting = self.setting.value
+        options = {"labels": self.labels.value} if setting == "digits" else {}
+        out = {}
+        for label, (policy, share) in chains(self.compare.value, self.policy.value, self.share.value).items():
+            kw = dict(setting=setting, generations=self.generations.value, samples=self.samples.value,
+                      real_share=share, policy=policy, temperature=self.temperature.value, seed=self.seed.value)
+            wb.collapse.check(**kw)
+            out[label] = {**kw, **options}
+        return out
+
+    # --- the run --------------------------------------------------------------------------
+
+    def prepare(self, stop):
+        runs = self.runs()
+        self.shown, self.total = self.setting.value, self.generations.value
+        self.histories = {label: [] for label in runs}
+        self.fractions = {label: 0.0 for label in runs}
+        self.summary, self.changed = None, True
+        self.table.value = ""
+        self.generation.value = 0
+        self.play.max = self.generation.max = 0
+        events = {label: wb.collapse.steps(stop=stop, **kw) for label, kw in runs.items()}
+        return self._work(events)
+
+    def _work(self, events):
+        gens = lockstep(events, self._record, 1)
+        while True:
+            try:
+                next(gens)
+            except StopIteration:
+                break
+            yield min(self.fractions.values())
+        self.summary = {label: {COLUMNS[k]: v for k, v in h[-1].items() if k in COLUMNS}
+                        for label, h in self.histories.items() if h}
+        self.changed = True
+
+    def _record(self, label, event):
+        if event.kind == "generation":
+            self.histories[label].append(event.metrics)
+            self.fractions[label] = (event.epoch + 1) / self.total
+            self.changed = True
+        else:
+            self.fractions[label] = event.metrics["fraction"]
+
+    def redraw(self):
+        if not self.changed:
+            return
+        self.changed = False
+        latest = min((len(h) for h in self.histories.values()), default=0) - 1
+        if latest > self.generation.max:
+            follow = self.generation.value == self.generation.max
+            self.play.max = latest
+            self.generation.max = latest
+            if follow:
+                self.generation.value = latest  # redraws the overlay through the slider's observer
+        refresh(self.curves, self.curve_figure())
+        refresh(self.overlay, self.distribution_figure())
+        if self.summary:
+            self.table.value = f"<b>Generation {latest}</b>" + html_table(self.summary)
+
+    # --- figures --------------------------------------------------------------------------
+
+    def curve_figure(self):
+        metrics = METRICS[self.shown]
+        truth = wb.collapse.truth(self.shown)
+        return plots.curves_side_by_side(self.histories, metrics, x="generation", reference=truth,
+                                         title=f"{self.shown}: across generations (dashed: the truth)")
+
+    def distribution_figure(self):
+        g = self.generation.value
+        at = {label: h[g] for label, h in self.histories.items() if len(h) > g}
+        truth = wb.collapse.truth(self.shown)
+        title = f"Generation {g}" if at else "The truth (press Run)"
+        if self.shown == "gaussian":
+            return plots.gaussian_fits({k: (r["mean"], r["variance"]) for k, r in at.items()}, truth,
+                                       title=f"{title}: each chain's fitted Gaussian")
+        if self.shown == "zipf":
+            return plots.rank_probabilities({f"{k} ({r['vanished']} vanished)": r["probs"] for k, r in at.items()},
+                                            truth["probs"], title=f"{title}: token probabilities (vanished tokens "
+                                                                  f"leave the plot)", xaxis="token rank in the truth")
+        if self.shown == "lm":
+            return plots.rank_probabilities({k: r["subject_probs"] for k, r in at.items()}, truth["subject_probs"],
+                                            title=f"{title}: how often each subject starts a sentence",
+                                            xaxis="subject rank in the truth (rare half: 25–48)", log_x=False)
+        digits = [str(d) for d in range(10)]
+        dists = {"truth": dict(zip(digits, truth["class_probs"])),
+                 **{k: dict(zip(digits, r["class_probs"])) for k, r in at.items()}}
+        fig = plots.distribution_bars(dists, digits, title=f"{title}: the classes each chain's model predicts",
+                                      xaxis="digit (7, 8, 9: the rare tail)")
+        return fig.update_yaxes(range=[0, 0.42])
