@@ -30,6 +30,7 @@ bench: install
 	$(BIN)/python bench/bench.py
 	$(BIN)/python bench/bench_app.py
 	$(BIN)/python bench/bench_llm.py
+	$(BIN)/python bench/bench_collapse.py
 
 teachers: install
 	$(BIN)/python -m workbench.teachers build

@@ -14,7 +14,7 @@ from .live import guarded, html_table, live, refresh
 from .runner import RunController, lockstep
 
 SETTINGS = {"Gaussian (instant)": "gaussian", "Zipf vocabulary (instant)": "zipf",
-            "digit classifiers (~15 s)": "digits", "tiny language models (~1 min)": "lm"}
+            "digit classifiers (~5 s)": "digits", "tiny language models (~1 min)": "lm"}
 METRICS = {"gaussian": ("kl_to_truth", "variance", "tail_mass"), "zipf": ("kl_to_truth", "vanished", "tail_coverage"),
            "digits": ("kl_to_truth", "test_acc", "tail_recall"), "lm": ("perplexity", "tail_mass", "invented")}
 COMPARE = ("policies", "real-data shares", "one chain")
