@@ -14,6 +14,7 @@ temperature and the measurements."""
 import inspect
 
 import torch
+from tqdm.auto import tqdm
 
 from .. import _check
 from ..train import Event
@@ -96,16 +97,21 @@ def steps(setting, generations=None, samples=None, real_share=0.0, policy="repla
 
 
 def run(setting, generations=None, samples=None, real_share=0.0, policy="replace", temperature=1.0, seed=0,
-        stop=None, callbacks=(), **options):
+        stop=None, callbacks=(), progress=False, **options):
     """Run the chain to the end; return one dict per generation (generation 0 first),
     each with at least "generation", "kl_to_truth" and "tail_mass" ("variance" for the
-    Gaussian, "vanished" for Zipf). `callbacks` receive every "generation" Event."""
+    Gaussian, "vanished" for Zipf). `callbacks` receive every "generation" Event;
+    progress=True shows a progress bar (worth it for "lm", about 4 s a generation)."""
     events = steps(setting, generations, samples, real_share, policy, temperature, seed, stop, **options)
-    while True:
-        try:
-            event = next(events)
-        except StopIteration as end:
-            return end.value
-        if event.kind == "generation":
-            for cb in callbacks:
-                cb(event)
+    with tqdm(total=1.0, desc=f"{setting}, {policy}", disable=not progress,
+              bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}") as bar:
+        while True:
+            try:
+                event = next(events)
+            except StopIteration as end:
+                return end.value
+            if event.kind == "generation":
+                for cb in callbacks:
+                    cb(event)
+            else:
+                bar.update(event.metrics["fraction"] - bar.n)
