@@ -22,8 +22,61 @@ def test_every_generation_reports_the_required_numbers():
         rows = wb.collapse.run(setting, generations=3, samples=50)
         assert [r["generation"] for r in rows] == [0, 1, 2]
         for r in rows:
-            assert {"kl_to_truth", "tail_mass", extra} <= set(r)
-            assert math.isfinite(r["kl_to_truth"]) and 0 <= r["tail_mass"] <= 1
+            assert {"kl_to_truth", "tail_mass", extra} <= set(r) and math.isfinite(r["kl_to_truth"])
+
+
+@pytest.mark.parametrize("setting", ["gaussian", "zipf"])
+def test_generation_zero_is_a_fair_estimate_of_the_truth(setting):
+    truth = wb.collapse.truth(setting)["tail_mass"]
+    first = [wb.collapse.run(setting, generations=1, samples=5000, seed=s)[0] for s in SEEDS]
+    assert statistics.mean(r["tail_mass"] for r in first) == pytest.approx(truth, rel=0.05)
+    assert statistics.mean(r["kl_to_truth"] for r in first) < 0.15
+
+
+def test_gaussian_kl_and_temperature_follow_their_formulas():
+    fit = gaussian.Gaussian().measure((0.0, 4.0))
+    assert fit["kl_to_truth"] == pytest.approx(math.log(2) + 1 / 8 - 1 / 2)
+    assert fit["tail_mass"] == pytest.approx(2 * (1 - 0.5 * (1 + math.erf(1.959963984540054 / 2 / math.sqrt(2)))))
+    for t in (0.5, 2.0):
+        ratio = [r[1]["variance"] / r[0]["variance"] for r in
+                 (wb.collapse.run("gaussian", generations=2, samples=20_000, temperature=t, seed=s) for s in range(5))]
+        assert statistics.mean(ratio) == pytest.approx(t, rel=0.03)  # p^(1/T) of a Gaussian has variance T·σ²
+
+
+class Recorder:
+    """Wraps a setting's real() and produce() to record how many items each call makes
+    and how many items each fit trains on."""
+
+    def __init__(self, monkeypatch):
+        self.real, self.produced, self.fitted = [], [], []
+        cls = gaussian.Gaussian
+        real, produce, fit = cls.real, cls.produce, cls.fit
+        monkeypatch.setattr(cls, "real", lambda w, n, g: self.real.append(n) or real(w, n, g))
+        monkeypatch.setattr(cls, "produce", lambda w, m, n, t, g: self.produced.append(n) or produce(w, m, n, t, g))
+        monkeypatch.setattr(cls, "fit", lambda w, data, g: self.fitted.append(len(data)) or fit(w, data, g))
+
+
+@pytest.mark.parametrize("policy, share, real, produced, fitted", [
+    ("replace", 0.0, [40], [40, 40, 40], [40, 40, 40, 40]),
+    ("replace", 0.3, [40, 12, 12, 12], [28, 28, 28], [40, 40, 40, 40]),
+    ("mix", 0.01, [40, 1, 1, 1], [39, 39, 39], [40, 40, 40, 40]),  # any share above 0 brings real data
+    ("accumulate", 0.0, [40], [40, 40, 40], [40, 80, 120, 160]),
+    ("accumulate", 0.5, [40, 20, 20, 20], [20, 20, 20], [40, 80, 120, 160]),
+    ("replace", 1.0, [40, 40, 40, 40], [], [40, 40, 40, 40])])
+def test_each_policy_trains_on_the_data_it_promises(monkeypatch, policy, share, real, produced, fitted):
+    rec = Recorder(monkeypatch)
+    wb.collapse.run("gaussian", generations=4, samples=40, policy=policy, real_share=share)
+    assert (rec.real, rec.produced, rec.fitted) == (real, produced, fitted)
+
+
+@pytest.mark.parametrize("setting", ["zipf", "digits"])
+def test_all_real_data_never_collapses(setting):
+    rows = wb.collapse.run(setting, generations=4, real_share=1.0)
+    assert len(rows) == 4
+    if setting == "zipf":
+        assert abs(rows[-1]["vanished"] - rows[0]["vanished"]) < 40
+    else:
+        assert rows[-1]["test_acc"] > rows[0]["test_acc"] - 0.05
 
 
 def test_gaussian_variance_shrinks_and_its_tails_vanish():

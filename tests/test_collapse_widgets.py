@@ -42,6 +42,7 @@ def test_the_generation_slider_overlays_that_generation():
 
 def test_compare_chooses_the_chains():
     assert list(chains("policies", "replace", 0.3).values()) == [("replace", 0.0), ("mix", 0.3), ("accumulate", 0.0)]
+    assert chains("policies", "replace", 0.0)["mix (20% real)"] == ("mix", 0.2)  # mix needs real data; says how much
     shares = chains("real-data shares", "accumulate", 0.3)
     assert [s for _, s in shares.values()] == [0.0, 0.05, 0.2, 0.5] and {p for p, _ in shares.values()} == {"accumulate"}
     assert list(chains("one chain", "mix", 0.3).values()) == [("mix", 0.3)]

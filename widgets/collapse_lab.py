@@ -28,7 +28,8 @@ COLUMNS = {"kl_to_truth": "KL to the truth", "variance": "variance", "tail_mass"
 def chains(compare, policy, share):
     """{label: (policy, real_share)} of the chains one Run trains side by side."""
     if compare == "policies":
-        return {"replace": ("replace", 0.0), f"mix ({share:.0%} real)": ("mix", share or 0.2),
+        share = share or 0.2  # mix needs some real data
+        return {"replace": ("replace", 0.0), f"mix ({share:.0%} real)": ("mix", share),
                 "accumulate": ("accumulate", 0.0)}
     if compare == "real-data shares":
         base = "replace" if policy == "mix" else policy
@@ -114,7 +115,7 @@ class CollapseLab:
 
     def prepare(self, stop):
         runs = self.runs()
-        self.shown, self.total = self.setting.value, self.generations.value
+        self.shown = self.setting.value
         self.histories = {label: [] for label in runs}
         self.fractions = {label: 0.0 for label in runs}
         self.summary, self.changed = None, True
@@ -132,14 +133,14 @@ class CollapseLab:
             except StopIteration:
                 break
             yield min(self.fractions.values())
-        self.summary = {label: {COLUMNS[k]: v for k, v in h[-1].items() if k in COLUMNS}
-                        for label, h in self.histories.items() if h}
+        last = min((len(h) for h in self.histories.values()), default=0) - 1  # after Stop chains can differ
+        self.summary = {label: {COLUMNS[k]: v for k, v in h[last].items() if k in COLUMNS}
+                        for label, h in self.histories.items() if last >= 0}
         self.changed = True
 
     def _record(self, label, event):
         if event.kind == "generation":
             self.histories[label].append(event.metrics)
-            self.fractions[label] = (event.epoch + 1) / self.total
             self.changed = True
         else:
             self.fractions[label] = event.metrics["fraction"]
@@ -149,14 +150,17 @@ class CollapseLab:
             return
         self.changed = False
         latest = min((len(h) for h in self.histories.values()), default=0) - 1
+        moved = False
         if latest > self.generation.max:
             follow = self.generation.value == self.generation.max
             self.play.max = latest
             self.generation.max = latest
             if follow:
-                self.generation.value = latest  # redraws the overlay through the slider's observer
+                self.generation.value = latest  # the slider's observer redraws the overlay
+                moved = True
         refresh(self.curves, self.curve_figure())
-        refresh(self.overlay, self.distribution_figure())
+        if not moved:
+            refresh(self.overlay, self.distribution_figure())
         if self.summary:
             self.table.value = f"<b>Generation {latest}</b>" + html_table(self.summary)
 
@@ -181,12 +185,15 @@ class CollapseLab:
                                             truth["probs"], title=f"{title}: token probabilities (vanished tokens "
                                                                   f"leave the plot)", xaxis="token rank in the truth")
         if self.shown == "lm":
+            n = len(truth["subject_probs"])
             return plots.rank_probabilities({k: r["subject_probs"] for k, r in at.items()}, truth["subject_probs"],
                                             title=f"{title}: how often each subject starts a sentence",
-                                            xaxis="subject rank in the truth (rare half: 25–48)", log_x=False)
+                                            xaxis=f"subject rank in the truth (rare half: {n // 2 + 1}–{n})",
+                                            log_x=False)
         digits = [str(d) for d in range(10)]
         dists = {"truth": dict(zip(digits, truth["class_probs"])),
                  **{k: dict(zip(digits, r["class_probs"])) for k, r in at.items()}}
         fig = plots.distribution_bars(dists, digits, title=f"{title}: the classes each chain's model predicts",
                                       xaxis="digit (7, 8, 9: the rare tail)")
-        return fig.update_yaxes(range=[0, 0.42])
+        top = max(max(d.values()) for d in dists.values())
+        return fig.update_yaxes(range=[0, max(0.42, 1.1 * top)])

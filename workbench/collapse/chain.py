@@ -6,8 +6,9 @@ generation k − 1 produces, under one of three data policies (Gerstgrasser et a
     "mix"         the previous generation's output plus a share `real_share` of fresh real data
     "accumulate"  all the real data and every earlier generation's output, kept and reused
 
-Every generation's training set holds `samples` new items, of which round(real_share ·
-samples) are fresh real data under any policy (so "replace" with real_share > 0 is "mix").
+Every generation's training set holds `samples` new items, of which real_share · samples
+(rounded, at least one when the share is above 0) are fresh real data under any policy (so
+"replace" with real_share > 0 is "mix").
 Under "accumulate" the new items join everything before them. A setting (gaussian.py,
 zipf.py, lm.py, digits.py) supplies the truth, real samples, the fit, the sampling at a
 temperature and the measurements."""
@@ -40,6 +41,12 @@ def check(setting, generations, samples, real_share, policy, temperature, seed):
     _check.positive("temperature", temperature)
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+
+
+def real_count(real_share, samples):
+    """How many of a generation's `samples` are fresh real data: the share rounded half
+    up, and at least one whenever the share is above 0."""
+    return min(samples, max(int(real_share * samples + 0.5), 1 if real_share > 0 else 0))
 
 
 def truth(setting, **options):
@@ -83,12 +90,13 @@ def steps(setting, generations=None, samples=None, real_share=0.0, policy="repla
             model = end.value
         row = {"generation": k, **world.measure(model)}
         history.append(row)
+        yield Event("step", k, step, {"fraction": (k + 1) / generations})  # also for the fits that never yield
         yield Event("generation", k, step, row)
         if k == generations - 1 or (stop is not None and stop.is_set()):
             break
-        n_real = round(real_share * samples)
-        new = world.produce(model, samples - n_real, temperature, g)
-        parts = [world.real(n_real, g), new] if n_real else [new]
+        n_real = real_count(real_share, samples)
+        parts = ([world.real(n_real, g)] if n_real else []) + \
+                ([world.produce(model, samples - n_real, temperature, g)] if n_real < samples else [])
         if policy == "accumulate":
             pool += parts
             parts = pool

@@ -3,11 +3,11 @@ one (soft labels, or hard labels sampled from them).
 
 Real data is imbalanced the way real data often is: digit d is drawn with probability
 ∝ 1/(d + 1), so 0 is the commonest and 7, 8 and 9, the tail, together make 11% of it.
-Every generation sees `samples` real images, drawn with their class probabilities; what
-changes from one generation to the next are the labels. Generation 0 learns the true
-labels; generation k learns what generation k − 1 says about its images: with
-labels="hard" one class sampled from softmax(z/T) per image, with labels="soft" the
-whole softmax(z/T). A classifier fitted to imbalanced data under-predicts its rare
+The images are always real (drawn afresh every generation with those class
+probabilities); what a generation produces are labels. Generation 0 learns `samples`
+images with their true labels; generation k learns `samples` new images labelled by
+generation k − 1: with labels="hard" one class sampled from softmax(z/T) per image,
+with labels="soft" the whole softmax(z/T). A classifier fitted to imbalanced data under-predicts its rare
 classes, and the next one learns that bias and adds its own."""
 import torch
 import torch.nn.functional as F
@@ -57,14 +57,15 @@ class Digits:
         x, y = self._images(n, generator)
         return x, F.one_hot(y, self.splits.num_classes).float()
 
-    def fit(self, data, generator, stop=None):
+    def fit(self, data, generator):
         """A fresh MLP trained with Adam for `steps` mini-batches of 64 on
         −Σ_c y_c log softmax(z)_c (cross-entropy with the labels, one-hot or soft): the
         same compute every generation, however much data the policy keeps. Yields the
         fraction done after every step."""
         x, y = data
-        torch.manual_seed(int(torch.randint(2**31, (), generator=generator)))
-        model = build("mlp", self.splits.input_shape, self.splits.num_classes, hidden=self.hidden)
+        with torch.random.fork_rng():  # seeded initial weights, without touching the caller's global seed
+            torch.manual_seed(int(torch.randint(2**31, (), generator=generator)))
+            model = build("mlp", self.splits.input_shape, self.splits.num_classes, hidden=self.hidden)
         opt = torch.optim.Adam(model.parameters(), lr=self.lr)
         model.train()
         for i in range(self.steps):

@@ -35,7 +35,7 @@ class Gaussian:
     def real(self, n, generator):
         return TRUTH_MEAN + TRUTH_STD * torch.randn(n, generator=generator, dtype=torch.float64)
 
-    def fit(self, data, generator, stop=None):
+    def fit(self, data, generator):
         """Maximum likelihood: the sample mean and the variance with 1/n (not 1/(n−1))."""
         return data.mean().item(), max(data.var(correction=0).item(), 1e-300)
         yield  # a generator like the settings that train, finished at once

@@ -58,10 +58,9 @@ class LM:
     def real(self, n, generator):
         return self.language.sample_sentences(n, generator)
 
-    def fit(self, data, generator, stop=None):
+    def fit(self, data, generator):
         """A fresh copy of "facts-base", trained with AdamW on the next-character loss
         over `steps` random batches of the sentences; yields the fraction done."""
-        torch.manual_seed(int(torch.randint(2**31, (), generator=generator)))
         model = copy.deepcopy(self.base).requires_grad_(True).train()
         ids = self._ids(data)
         opt = torch.optim.AdamW(model.parameters(), lr=self.lr, weight_decay=0.01)
