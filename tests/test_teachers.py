@@ -7,12 +7,34 @@ import workbench as wb
 from workbench import teachers
 
 
-def test_digits_offers_at_least_two_different_sized_teachers():
+def test_digits_offers_teachers_of_several_sizes():
     names = wb.teachers.available("digits")
     assert len(names) >= 2 and all(n.startswith("digits/") for n in names)
     sizes = {wb.models.count_parameters(wb.teachers.get(n, device="cpu")) for n in names}
-    assert len(sizes) == len(names)
+    assert len(sizes) >= 4
     assert "mnist/cnn" in wb.teachers.available() and "cifar10/resnet" in wb.teachers.available("cifar10")
+
+
+def test_the_default_teacher_beats_a_hard_label_student_of_the_default_size_by_two_points(digits):
+    teacher = wb.teachers.get(wb.teachers.DEFAULT["digits"], device="cpu")
+    acc = wb.analysis.accuracy(wb.predict(teacher, digits.test.x), digits.test.y)
+    for seed in range(4):
+        wb.seed_everything(seed)
+        student = wb.models.build("mlp", digits.input_shape, digits.num_classes, hidden=(32,))
+        res = wb.train(student, digits, wb.DistillConfig(epochs=30, seed=seed))
+        assert acc >= res.metrics["test_acc"] + 0.02
+
+
+def test_the_weak_and_the_over_confident_teachers_are_what_they_say(digits):
+    cnn, sharp = (wb.teachers.get(n, device="cpu") for n in ("digits/cnn", "digits/cnn-overconfident"))
+    z, z5 = wb.predict(cnn, digits.test.x), wb.predict(sharp, digits.test.x)
+    # the digits/cnn recipe trained again (the same predictions), then its logits multiplied by five
+    assert (z5.argmax(1) == z.argmax(1)).float().mean() > 0.98
+    assert z5.norm() / z.norm() == pytest.approx(5, rel=0.1)
+    entropy = lambda logits: torch.special.entr(torch.softmax(logits, 1)).sum(1).mean().item()
+    assert entropy(z5) < 0.2 * entropy(z)
+    weak = wb.teachers.get("digits/mlp-weak", device="cpu")
+    assert wb.analysis.accuracy(wb.predict(weak, digits.test.x), digits.test.y) < 0.9
 
 
 def test_shipped_teachers_load_fast_frozen_and_accurate(digits):

@@ -103,6 +103,7 @@ def test_run_fills_both_curves_the_loss_parts_and_the_table(digits):
 def test_a_left_out_class_shows_in_per_class_accuracy(digits):
     lab = DistillationLab(digits)
     lab.left_out.value, lab.temperature.value, lab.alpha.value = "3", 8.0, 1.0
+    lab.teacher.value, lab.fraction.value = "digits/mlp-large", 1.0
     run_lab(lab, epochs=30)
     assert lab.per_class["student, hard labels"][3].item() == 0.0
     assert lab.per_class["student, distilled"][3].item() > 0.3

@@ -16,6 +16,34 @@ from .temperature import temperature_slider
 
 STUDENT_WIDTHS = (8, 16, 32, 64, 128)
 RUNS = ("distilled", "hard labels")
+DEFAULTS = dict(teacher=wb.teachers.DEFAULT["digits"], width=32, temperature=4.0, alpha=0.9, epochs=150, lr=1e-2,
+                fraction=0.1, left_out="")
+# Named scenarios: the controls they set (the rest at DEFAULTS) and what a Run shows; each
+# outcome is asserted over seeds in tests/test_scenarios.py.
+SCENARIOS = {
+    "small data (the default)": (
+        {}, "With 10% of the training images, the distilled student beats the hard-label one by about 4 points "
+            "of test accuracy: the teacher's soft labels carry what 108 images cannot."),
+    "all the data": (
+        {"fraction": 1.0, "epochs": 30}, "With all the training images the hard-label student already reaches "
+                                         "about 96.5%; distillation adds a point at most."),
+    "left-out digit": (
+        {"teacher": "digits/mlp-large", "temperature": 8.0, "fraction": 1.0, "epochs": 30, "left_out": "3"},
+        "Neither student sees a single 3. The hard-label one never predicts 3; the one distilled from the MLP "
+        "teacher at T = 8 recognises about 9 test 3s in 10 from the soft labels of the other digits (see "
+        "accuracy per class). Try the CNN teacher: its soft labels tell an MLP student little about 3s."),
+    "weak teacher": (
+        {"teacher": "digits/mlp-weak"}, "This teacher (86% accurate, trained on 5% of the data) is worse than "
+                                        "the labels: the distilled student ends below the hard-label one. "
+                                        "Lower alpha to trust the labels more."),
+    "over-confident teacher": (
+        {"teacher": "digits/cnn-overconfident", "temperature": 1.0},
+        "As accurate as digits/cnn, but its logits are 5 times larger: at T = 1 its soft labels are nearly "
+        "one-hot and distillation gains little. Raise T to 20 and the gain returns."),
+    "alpha = 0": (
+        {"alpha": 0.0}, "With alpha = 0 the KD term has no weight: the 'distilled' student is the hard-label "
+                        "one, curve for curve."),
+}
 
 
 def parse_classes(text, classes):
@@ -32,22 +60,29 @@ def _box(*children):
 
 
 class DistillationLab:
-    def __init__(self, splits=None, teacher_names=None, epochs=30):
+    def __init__(self, splits=None, teacher_names=None, epochs=DEFAULTS["epochs"]):
         self.splits = splits or wb.data.load("digits")
         names = teacher_names or wb.teachers.available(self.splits.name)
         self._teachers = {}
         style, wide = {"description_width": "initial"}, W.Layout(width="420px")
-        self.teacher = W.Dropdown(options=names, value=names[0], description="teacher", style=style)
+        default = DEFAULTS["teacher"] if DEFAULTS["teacher"] in names else names[0]
+        self.teacher = W.Dropdown(options=names, value=default, description="teacher", style=style)
         self.width = W.Dropdown(options=STUDENT_WIDTHS, value=32, description="student: MLP hidden units", style=style)
-        self.temperature = temperature_slider(4.0, continuous=False)
-        self.alpha = W.FloatSlider(value=0.9, min=0, max=1, step=0.05, description="alpha (weight of KD)",
+        self.temperature = temperature_slider(DEFAULTS["temperature"], continuous=False)
+        self.alpha = W.FloatSlider(value=DEFAULTS["alpha"], min=0, max=1, step=0.05, description="alpha (weight of KD)",
                                    continuous_update=False, style=style, layout=wide)
         self.epochs = W.IntText(value=epochs, description="epochs", style=style, layout=W.Layout(width="200px"))
-        self.lr = W.FloatText(value=1e-2, description="learning rate", style=style, layout=W.Layout(width="200px"))
-        self.fraction = W.FloatSlider(value=1.0, min=0.05, max=1.0, step=0.05, description="share of training data",
-                                      continuous_update=False, style=style, layout=wide)
+        self.lr = W.FloatText(value=DEFAULTS["lr"], description="learning rate", style=style,
+                              layout=W.Layout(width="200px"))
+        self.fraction = W.FloatSlider(value=DEFAULTS["fraction"], min=0.05, max=1.0, step=0.05,
+                                      description="share of training data", continuous_update=False, style=style,
+                                      layout=wide)
         self.left_out = W.Text(value="", placeholder="e.g. 3", description="classes left out", style=style)
         self.seed = W.IntText(value=0, description="seed", style=style, layout=W.Layout(width="200px"))
+        self.scenario = W.Dropdown(options=["(choose one)"] + list(SCENARIOS), description="scenario", style=style,
+                                   layout=wide)
+        self.outcome = W.HTML(layout=W.Layout(width="420px"))
+        self.scenario.observe(lambda change: self.use_scenario(change["new"]), names="value")
         self.controller = RunController(self.prepare, self.redraw)
         self.message = self.controller.message
 
@@ -59,9 +94,23 @@ class DistillationLab:
         self.table = live(plots.comparison_table({}), width=700)
         self.classes_fig = live(plots.per_class_accuracy({}, self.splits.classes), width=700, height=330)
         self.results = W.VBox([self.table, self.classes_fig], layout=W.Layout(display="none"))
-        controls = _box(self.teacher, self.width, self.temperature, self.alpha, self.epochs, self.lr,
-                        self.fraction, self.left_out, self.seed, self.controller.widget)
+        controls = _box(self.scenario, self.outcome, self.teacher, self.width, self.temperature, self.alpha,
+                        self.epochs, self.lr, self.fraction, self.left_out, self.seed, self.controller.widget)
         self.widget = W.VBox([W.HBox([controls, W.VBox([self.curves, self.losses])]), self.results])
+
+    def use_scenario(self, name):
+        """Set every control to the scenario's values (the defaults unless it says
+        otherwise) and say what a Run will show."""
+        if name not in SCENARIOS:
+            self.outcome.value = ""
+            return
+        changes, shows = SCENARIOS[name]
+        settings = {**DEFAULTS, **changes}
+        for control in ("width", "temperature", "alpha", "epochs", "lr", "fraction", "left_out"):
+            getattr(self, control).value = settings[control]
+        if settings["teacher"] in self.teacher.options:
+            self.teacher.value = settings["teacher"]
+        self.outcome.value = f"<div style='color:#2d4a6b;font-size:90%'><b>Press Run:</b> {shows}</div>"
 
     def teacher_model(self, name):
         if name not in self._teachers:

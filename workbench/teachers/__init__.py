@@ -30,6 +30,9 @@ class Recipe:
     lr: float = 1e-3
     batch_size: int = 64
     weight_decay: float = 0.0
+    optimizer: str = "adam"
+    fraction: float = 1.0  # share of the training data it learns from
+    sharpen: float = 1.0  # its logits multiplied by this after training (> 1: over-confident)
     seed: int = 0
     about: str = ""
 
@@ -40,7 +43,14 @@ RECIPES = {
     "digits/cnn": Recipe("digits", "cnn", {"channels": (32, 64)}, epochs=40,
                          about="2-block CNN (32, 64 channels), ~20k parameters"),
     "digits/mlp-small": Recipe("digits", "mlp", {"hidden": (24,)}, epochs=60,
-                               about="MLP 64-24-10, ~1.8k parameters: a weak teacher"),
+                               about="MLP 64-24-10, ~1.8k parameters: less accurate than the others, yet its "
+                                     "soft labels suit an MLP student well"),
+    "digits/mlp-weak": Recipe("digits", "mlp", {"hidden": (32,)}, epochs=60, lr=1e-2, fraction=0.05,
+                              about="MLP 64-32-10 trained on 5% of the training data: a weak teacher, "
+                                    "worse than a student's own hard labels"),
+    "digits/cnn-overconfident": Recipe("digits", "cnn", {"channels": (32, 64)}, epochs=40, sharpen=5.0,
+                                       about="the digits/cnn teacher with its logits multiplied by 5: as accurate, "
+                                             "but its soft labels are nearly one-hot until T is large"),
     "mnist/cnn": Recipe("mnist", "cnn", {"channels": (32, 64, 128)}, epochs=5, batch_size=128,
                         about="3-block CNN, ~95k parameters"),
     "mnist/resnet": Recipe("mnist", "resnet", {"widths": (16, 32, 64)}, epochs=5, batch_size=128,
@@ -89,15 +99,22 @@ def fit(name, device=None, progress=True):
     """Train the teacher `name` from its recipe; return its checkpoint dict."""
     recipe = RECIPES[name]
     splits = data.load(recipe.dataset, device=device)
+    if recipe.fraction < 1:
+        splits = data.Splits(data.subsample(splits.train, recipe.fraction, seed=recipe.seed), splits.val,
+                             splits.test, splits.classes, splits.input_shape, splits.name)
     seed_everything(recipe.seed)
     model = _blank(recipe, (splits.input_shape, splits.num_classes))
     cfg = DistillConfig(epochs=recipe.epochs, lr=recipe.lr, batch_size=recipe.batch_size,
-                        weight_decay=recipe.weight_decay, seed=recipe.seed)
+                        weight_decay=recipe.weight_decay, optimizer=recipe.optimizer, seed=recipe.seed)
     with tqdm(total=recipe.epochs, desc=f"training teacher {name}", disable=not progress) as bar:
         def tick(event):
             bar.update(1)
             bar.set_postfix(val_acc=f"{event.metrics['val_acc']:.3f}")
         res = train(model, splits, cfg, callbacks=[tick])
+    if recipe.sharpen != 1:
+        with torch.no_grad():  # scaling the last layer scales the logits: same argmax, sharper softmax
+            model.head.weight.mul_(recipe.sharpen)
+            model.head.bias.mul_(recipe.sharpen)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     return {"format": FORMAT, "name": name, "state_dict": state, "test_acc": res.metrics["test_acc"],
             "val_acc": res.metrics["val_acc"]}
@@ -117,6 +134,9 @@ def get(name, device=None, progress=True):
     model.load_state_dict(ckpt["state_dict"])
     model.test_acc = ckpt.get("test_acc")
     return model.to(device).eval().requires_grad_(False)
+
+
+DEFAULT = {"digits": "digits/cnn"}  # the lab's default: clearly better than a student of the default size
 
 
 def build_shipped(names=None, progress=True):

@@ -1,0 +1,85 @@
+"""Every named scenario of the distillation lab shows the outcome it promises, over
+seeds 0-2, run through the lab itself (the controls a click sets, then Run)."""
+import statistics
+
+import pytest
+
+from widgets.lab import DistillationLab, SCENARIOS
+
+SEEDS = range(3)
+
+
+@pytest.fixture(scope="module")
+def lab(digits):
+    return DistillationLab(digits)
+
+
+def runs(lab, scenario, **overrides):
+    """[(distilled, hard-label) rows, per class accuracy] for each seed."""
+    out = []
+    for seed in SEEDS:
+        lab.scenario.value = "(choose one)"
+        lab.scenario.value = scenario
+        for control, value in overrides.items():
+            getattr(lab, control).value = value
+        lab.seed.value = seed
+        lab.controller.start()
+        assert lab.message.text == "Done."
+        out.append((lab.rows["student, distilled"], lab.rows["student, hard labels"], dict(lab.per_class)))
+    return out
+
+
+def gains(results):
+    return [d["accuracy"] - h["accuracy"] for d, h, _ in results]
+
+
+def test_every_scenario_is_tested():
+    assert set(SCENARIOS) == {"small data (the default)", "all the data", "left-out digit", "weak teacher",
+                              "over-confident teacher", "alpha = 0"}
+
+
+def test_the_default_shows_distillation_helping_by_more_than_the_seed_spread(lab):
+    results = runs(lab, "small data (the default)")
+    hard = [h["accuracy"] for _, h, _ in results]
+    assert min(gains(results)) > 0.02
+    assert statistics.mean(gains(results)) > max(hard) - min(hard)  # beyond seed-to-seed noise
+    lab.scenario.value = "(choose one)"
+    fresh = DistillationLab(lab.splits)  # a fresh lab starts at the default scenario's settings
+    assert (fresh.teacher.value, fresh.fraction.value, fresh.epochs.value) == ("digits/cnn", 0.1, 150)
+
+
+def test_all_the_data_leaves_little_for_distillation(lab):
+    full = gains(runs(lab, "all the data"))
+    assert all(-0.01 < g < 0.02 for g in full)
+
+
+def test_left_out_digit_is_recognised_only_by_the_distilled_student(lab):
+    for _, _, per_class in runs(lab, "left-out digit"):
+        assert per_class["student, hard labels"][3] == 0
+        assert per_class["student, distilled"][3] > 0.7
+
+
+def test_a_weak_teacher_makes_the_student_worse(lab):
+    assert all(g < 0 for g in gains(runs(lab, "weak teacher")))
+
+
+def test_an_over_confident_teacher_needs_a_high_temperature(lab):
+    cold = gains(runs(lab, "over-confident teacher"))
+    hot = gains(runs(lab, "over-confident teacher", temperature=20.0))
+    assert all(abs(g) < 0.01 for g in cold)
+    assert all(g > 0.03 for g in hot)
+
+
+def test_alpha_zero_trains_the_same_student_twice(lab):
+    for d, h, _ in runs(lab, "alpha = 0"):
+        assert d["accuracy"] == h["accuracy"] and d["ece"] == h["ece"]
+    curves = [[row["val_acc"] for row in lab.histories[name]] for name in ("distilled", "hard labels")]
+    assert curves[0] == curves[1] and len(curves[0]) == 150
+
+
+def test_choosing_a_scenario_sets_the_controls_and_says_what_to_expect(lab):
+    lab.scenario.value = "over-confident teacher"
+    assert lab.teacher.value == "digits/cnn-overconfident" and lab.temperature.value == pytest.approx(1.0)
+    assert lab.fraction.value == 0.1 and "Raise T to 20" in lab.outcome.value
+    lab.scenario.value = "(choose one)"
+    assert lab.outcome.value == ""
