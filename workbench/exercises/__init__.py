@@ -1,0 +1,17 @@
+"""Checks for the exercise notebooks (notebooks/exercises): each takes a learner's answer
+(a function or a number) and returns a Feedback: correct, not yet (what is wrong and a
+hint, never the solution) or not answered (None, ... or a function that raises
+NotImplementedError), so an unanswered notebook still runs to the end.
+
+    from workbench import exercises as ex
+    ex.check_kd_loss(my_kd_loss)        # ✗ Your loss is the reference divided by T². hint: …
+"""
+from .feedback import Feedback
+from .others import check_expected_variance, check_forward_reverse, check_refit, check_rkd_distances
+from .questions import QUESTIONS, quiz
+from .responses import (check_bias_correction, check_kd_loss, check_kd_objective, check_left_out_delta,
+                        check_soft_labels)
+
+__all__ = ["Feedback", "QUESTIONS", "quiz", "check_bias_correction", "check_expected_variance",
+           "check_forward_reverse", "check_kd_loss", "check_kd_objective", "check_left_out_delta", "check_refit",
+           "check_rkd_distances", "check_soft_labels"]
