@@ -7,11 +7,11 @@ NotImplementedError), so an unanswered notebook still runs to the end.
     ex.check_kd_loss(my_kd_loss)        # ✗ Your loss is the reference divided by T². hint: …
 """
 from .feedback import Feedback
-from .others import check_expected_variance, check_forward_reverse, check_refit, check_rkd_distances
+from .others import check_best, check_expected_variance, check_forward_reverse, check_refit, check_rkd_distances
 from .questions import QUESTIONS, quiz
 from .responses import (check_bias_correction, check_kd_loss, check_kd_objective, check_left_out_delta,
                         check_soft_labels)
 
-__all__ = ["Feedback", "QUESTIONS", "quiz", "check_bias_correction", "check_expected_variance",
+__all__ = ["Feedback", "QUESTIONS", "quiz", "check_best", "check_bias_correction", "check_expected_variance",
            "check_forward_reverse", "check_kd_loss", "check_kd_objective", "check_left_out_delta", "check_refit",
            "check_rkd_distances", "check_soft_labels"]

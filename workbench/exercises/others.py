@@ -111,3 +111,16 @@ def check_expected_variance(answer, n=50, k=80):
         return wrong("That would be the unbiased estimator's expectation.", "Maximum likelihood divides by n.")
     return wrong(f"{value:g} is not the expected variance after {k} generations of {n} samples.",
                  "E[σ̂²] = (n − 1)/n · σ² for one refit.")
+
+
+def check_best(answer, results):
+    """answer: the setting with the highest value in results ({setting: accuracy})."""
+    if is_unanswered(answer):
+        return unanswered("Read the accuracies the sweep printed.")
+    if answer not in results:
+        return wrong(f"{answer!r} is not one of the settings you tried: {list(results)}.")
+    best = max(results.values())
+    if results[answer] == best:
+        return correct(f"Right: {answer} gave {best:.3f} in your sweep.")
+    return wrong(f"{answer} gave {results[answer]:.3f}; another setting did better in your sweep.",
+                 "Compare all the printed accuracies, not only the first ones.")
