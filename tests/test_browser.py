@@ -239,3 +239,14 @@ def test_collapse_tab_runs_the_policies_and_plays_the_generations(page):
     page.wait_for_timeout(2_000)
     page.screenshot(path=str(SHOTS / "collapse.png"), full_page=True)
     assert not page.query_selector_all(".kd-error:visible") and not page.errors
+
+
+def test_exercises_tab_gives_feedback_on_an_answer(page):
+    open_tab(page, "Exercises")
+    page.locator("text=Short questions on each topic >> visible=true").wait_for(timeout=30_000)
+    page.locator(".widget-radio-box label:has-text('the one-hot hard label'):visible").click()
+    page.locator(".kd-feedback:visible:has-text('T → 0')").wait_for(timeout=10_000)
+    page.locator(".widget-radio-box label:has-text('the uniform distribution'):visible").click()
+    page.locator(".kd-feedback:visible:has-text('✓')").first.wait_for(timeout=10_000)
+    page.screenshot(path=str(SHOTS / "exercises.png"), full_page=True)
+    assert not page.errors

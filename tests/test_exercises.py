@@ -139,3 +139,28 @@ def test_feedback_shows_itself_in_a_notebook():
     fb = ex.check_kd_loss(WRONG_KD["swapped"])
     html = fb._repr_html_()
     assert "kd-not-yet" in html and "Hint:" in html and "✗" in str(fb) and not fb
+
+
+def test_the_exercises_tab_checks_answers_on_the_spot():
+    from widgets.app import TABS
+    from widgets.exercises_tab import ExercisesTab
+
+    assert "Exercises" in [t for t, _ in TABS]
+    tab = ExercisesTab()
+    assert len(tab.sections.children) == len(ex.QUESTIONS)
+    question = tab.sections.children[0].children[0]
+    buttons, out = question.children[1], question.children[2]
+    right = next(a for a in ex.QUESTIONS["soft_labels"][0]["answers"] if a["correct"])
+    wrong = next(a for a in ex.QUESTIONS["soft_labels"][0]["answers"] if not a["correct"])
+    buttons.value = wrong["answer"]
+    assert "✗" in out.value and wrong["feedback"][:20] in out.value
+    buttons.value = right["answer"]
+    assert "✓" in out.value
+    collapse = tab.sections.children[list(ex.QUESTIONS).index("collapse")].children[-1]
+    box, check = collapse.children[1].children
+    box.value = 1.0
+    check.click()
+    assert "kd-not-yet" in collapse.children[2].value
+    box.value = 0.98 ** 80
+    check.click()
+    assert "kd-correct" in collapse.children[2].value

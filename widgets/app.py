@@ -5,6 +5,7 @@ import workbench as wb
 
 from .collapse_lab import CollapseLab
 from .dark_knowledge import DarkKnowledgeMap
+from .exercises_tab import ExercisesTab
 from .feature_lab import FeatureLab
 from .lab import DistillationLab
 from .live import Message, guarded
@@ -23,7 +24,7 @@ a hard-label one in the <i>Distillation lab</i> (try leaving a digit out of its 
 student's intermediate features match the teacher's in <i>Feature KD</i> (FitNets, attention transfer)
 and the relations between examples in <i>Relation KD</i> (RKD, similarity-preserving), and distil a
 tiny language model white-box (from the teacher's token distributions) or black-box (from its text
-alone) in <i>LLM</i>, and train students on students in <i>Collapse</i> until the rare things vanish.
+alone) in <i>LLM</i>, and train students on students in <i>Collapse</i> until the rare things vanish, and check yourself in <i>Exercises</i>.
 Data: scikit-learn's 8&times;8 handwritten digits, and a synthetic language of facts whose truth is known.</p>"""
 
 LLM_INTRO = """<p style="max-width:900px"><b>White-box</b> distillation lets the student see the
@@ -58,7 +59,7 @@ class LLMTab:
 
 TABS = [("Soft labels", TemperatureExplorer), ("Dark knowledge", DarkKnowledgeMap),
         ("Distillation lab", DistillationLab), ("Feature KD", FeatureLab), ("Relation KD", RelationLab),
-        ("LLM", LLMTab), ("Collapse", CollapseTab)]
+        ("LLM", LLMTab), ("Collapse", CollapseTab), ("Exercises", ExercisesTab)]
 
 
 def app(splits=None):

@@ -79,9 +79,10 @@ class DistillationLab:
                                       layout=wide)
         self.left_out = W.Text(value="", placeholder="e.g. 3", description="classes left out", style=style)
         self.seed = W.IntText(value=0, description="seed", style=style, layout=W.Layout(width="200px"))
-        self.scenario = W.Dropdown(options=["(choose one)"] + list(SCENARIOS), description="scenario", style=style,
-                                   layout=wide)
-        self.outcome = W.HTML(layout=W.Layout(width="420px"))
+        first = next(iter(SCENARIOS))  # the controls start at the default scenario's settings
+        self.scenario = W.Dropdown(options=["(choose one)"] + list(SCENARIOS), value=first, description="scenario",
+                                   style=style, layout=wide)
+        self.outcome = W.HTML(self._outcome_html(SCENARIOS[first][1]), layout=W.Layout(width="420px"))
         self.scenario.observe(lambda change: self.use_scenario(change["new"]), names="value")
         self.controller = RunController(self.prepare, self.redraw)
         self.message = self.controller.message
@@ -110,7 +111,11 @@ class DistillationLab:
             getattr(self, control).value = settings[control]
         if settings["teacher"] in self.teacher.options:
             self.teacher.value = settings["teacher"]
-        self.outcome.value = f"<div style='color:#2d4a6b;font-size:90%'><b>Press Run:</b> {shows}</div>"
+        self.outcome.value = self._outcome_html(shows)
+
+    @staticmethod
+    def _outcome_html(shows):
+        return f"<div style='color:#2d4a6b;font-size:90%'><b>Press Run:</b> {shows}</div>"
 
     def teacher_model(self, name):
         if name not in self._teachers:

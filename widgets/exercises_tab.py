@@ -1,0 +1,71 @@
+"""ExercisesTab: the exercises' short-answer checks in the app. Multiple-choice questions
+(workbench.exercises.QUESTIONS, each answer with its own feedback) and the number
+answers of the white-box and collapse exercises, checked on the spot by the same
+functions the exercise notebooks use."""
+import html
+
+import ipywidgets as W
+
+from workbench import exercises as ex
+
+TITLES = {"soft_labels": "Soft labels and temperature", "kd_loss": "The KD loss",
+          "temperature_alpha": "Choosing T and alpha", "left_out": "The left-out digit",
+          "features_relations": "Features and relations", "white_black_box": "White-box and black-box",
+          "collapse": "Model collapse"}
+
+
+def _feedback_html(passed, text):
+    color = "#1b7f3b" if passed else "#b00020"
+    return f"<div class='kd-feedback' style='color:{color}'>{'✓' if passed else '✗'} {html.escape(text)}</div>"
+
+
+def multiple_choice(question):
+    """A question with radio buttons; choosing an answer shows that answer's feedback."""
+    answers = question["answers"]
+    buttons = W.RadioButtons(options=[a["answer"] for a in answers], value=None, layout=W.Layout(width="auto"))
+    out = W.HTML()
+
+    def show(change):
+        chosen = next(a for a in answers if a["answer"] == change["new"])
+        out.value = _feedback_html(chosen["correct"], chosen["feedback"])
+    buttons.observe(show, names="value")
+    return W.VBox([W.HTML(f"<b>{html.escape(question['question'])}</b>"), buttons, out])
+
+
+def number_answer(prompt, labels, check):
+    """Number boxes and a Check button; check(*values) gives the Feedback shown."""
+    boxes = [W.FloatText(description=label, style={"description_width": "initial"},
+                         layout=W.Layout(width="260px")) for label in labels]
+    button = W.Button(description="Check", icon="check")
+    out = W.HTML()
+
+    def run(_):
+        out.value = check(*[b.value for b in boxes])._repr_html_()
+    button.on_click(run)
+    return W.VBox([W.HTML(prompt), W.HBox(boxes + [button]), out])
+
+
+NUMBERS = {
+    "white_black_box": ("A fact's truth is p = (0.60, 0.38, 0.02); a student says q = (0.90, 0.05, 0.05). "
+                        "What are KL(p ‖ q) and KL(q ‖ p), in nats?",
+                        ["forward KL(p ‖ q)", "reverse KL(q ‖ p)"], ex.check_forward_reverse),
+    "collapse": ("A Gaussian of variance 1 is refitted by maximum likelihood to 50 samples of its previous fit, "
+                 "80 times. What is the expected variance at the end?", ["expected variance"],
+                 lambda v: ex.check_expected_variance(v, n=50, k=80)),
+}
+
+
+class ExercisesTab:
+    def __init__(self, splits=None):
+        sections, titles = [], []
+        for topic, questions in ex.QUESTIONS.items():
+            parts = [multiple_choice(q) for q in questions]
+            if topic in NUMBERS:
+                parts.append(number_answer(*NUMBERS[topic]))
+            sections.append(W.VBox(parts))
+            titles.append(TITLES[topic])
+        self.sections = W.Accordion(children=sections, titles=titles, selected_index=0)
+        intro = W.HTML("<p style='max-width:900px'>Short questions on each topic, checked on the spot. The "
+                       "exercise notebooks (<code>notebooks/exercises/</code>) have the longer tasks where you "
+                       "write the code yourself.</p>")
+        self.widget = W.VBox([intro, self.sections])
