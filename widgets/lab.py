@@ -12,6 +12,7 @@ import workbench as wb
 from . import plots
 from .live import live, refresh
 from .runner import RunController, lockstep
+from .scenarios import ScenarioPicker
 from .temperature import temperature_slider
 
 STUDENT_WIDTHS = (8, 16, 32, 64, 128)
@@ -79,11 +80,8 @@ class DistillationLab:
                                       layout=wide)
         self.left_out = W.Text(value="", placeholder="e.g. 3", description="classes left out", style=style)
         self.seed = W.IntText(value=0, description="seed", style=style, layout=W.Layout(width="200px"))
-        first = next(iter(SCENARIOS))  # the controls start at the default scenario's settings
-        self.scenario = W.Dropdown(options=["(choose one)"] + list(SCENARIOS), value=first, description="scenario",
-                                   style=style, layout=wide)
-        self.outcome = W.HTML(self._outcome_html(SCENARIOS[first][1]), layout=W.Layout(width="420px"))
-        self.scenario.observe(lambda change: self.use_scenario(change["new"]), names="value")
+        self.scenarios = ScenarioPicker(self, SCENARIOS, DEFAULTS)
+        self.scenario, self.outcome = self.scenarios.menu, self.scenarios.outcome
         self.controller = RunController(self.prepare, self.redraw)
         self.message = self.controller.message
 
@@ -95,27 +93,9 @@ class DistillationLab:
         self.table = live(plots.comparison_table({}), width=700)
         self.classes_fig = live(plots.per_class_accuracy({}, self.splits.classes), width=700, height=330)
         self.results = W.VBox([self.table, self.classes_fig], layout=W.Layout(display="none"))
-        controls = _box(self.scenario, self.outcome, self.teacher, self.width, self.temperature, self.alpha,
+        controls = _box(self.scenarios.widget, self.teacher, self.width, self.temperature, self.alpha,
                         self.epochs, self.lr, self.fraction, self.left_out, self.seed, self.controller.widget)
         self.widget = W.VBox([W.HBox([controls, W.VBox([self.curves, self.losses])]), self.results])
-
-    def use_scenario(self, name):
-        """Set every control to the scenario's values (the defaults unless it says
-        otherwise) and say what a Run will show."""
-        if name not in SCENARIOS:
-            self.outcome.value = ""
-            return
-        changes, shows = SCENARIOS[name]
-        settings = {**DEFAULTS, **changes}
-        for control in ("width", "temperature", "alpha", "epochs", "lr", "fraction", "left_out"):
-            getattr(self, control).value = settings[control]
-        if settings["teacher"] in self.teacher.options:
-            self.teacher.value = settings["teacher"]
-        self.outcome.value = self._outcome_html(shows)
-
-    @staticmethod
-    def _outcome_html(shows):
-        return f"<div style='color:#2d4a6b;font-size:90%'><b>Press Run:</b> {shows}</div>"
 
     def teacher_model(self, name):
         if name not in self._teachers:
