@@ -4,6 +4,7 @@ import statistics
 
 import pytest
 
+from widgets import FeatureLab, RelationLab
 from widgets.lab import DistillationLab, SCENARIOS
 
 SEEDS = range(3)
@@ -83,3 +84,39 @@ def test_choosing_a_scenario_sets_the_controls_and_says_what_to_expect(lab):
     assert lab.fraction.value == 0.1 and "Raise T to 20" in lab.outcome.value
     lab.scenario.value = "(choose one)"
     assert lab.outcome.value == ""
+
+
+def two_student_runs(lab, scenario):
+    """[(metric with the term, metric without)] at the last epoch, seeds 0-2."""
+    out = []
+    for seed in SEEDS:
+        lab.picker.menu.value = "(choose one)"
+        lab.picker.menu.value = scenario
+        lab.seed.value = seed
+        lab.controller.start()
+        assert lab.message.text == "Done."
+        out.append((lab.histories["with"][-1][lab.metric], lab.histories["without"][-1][lab.metric]))
+    return out
+
+
+@pytest.mark.parametrize("scenario", list(FeatureLab.scenarios))
+def test_feature_scenarios_bring_the_student_closer_to_the_teacher(digits, scenario):
+    lab = FeatureLab(digits)
+    assert all(with_ > without + 0.01 for with_, without in two_student_runs(lab, scenario))
+
+
+@pytest.mark.parametrize("scenario", list(RelationLab.scenarios))
+def test_relation_scenarios_close_the_relation_gap(digits, scenario):
+    lab = RelationLab(digits)
+    results = two_student_runs(lab, scenario)
+    assert all(with_ < without - 0.005 for with_, without in results)
+    if scenario == "similarity-preserving":
+        assert all(with_ < 0.5 * without for with_, without in results)
+
+
+def test_a_scenario_resets_what_another_scenario_changed(digits):
+    lab = RelationLab(digits)
+    lab.picker.menu.value = "CNN teacher, MLP student"
+    assert (lab.teacher.value, lab.teacher_layer.value) == ("digits/cnn", "pool")
+    lab.picker.menu.value = "RKD angle"
+    assert (lab.teacher.value, lab.teacher_layer.value, lab.loss.value) == ("digits/mlp-large", "act2", "RKD angle")

@@ -9,6 +9,7 @@ import workbench as wb
 from . import plots
 from .live import Message, guarded, live, refresh
 from .runner import RunController, lockstep
+from .scenarios import ScenarioPicker
 from .temperature import temperature_slider
 
 STUDENTS = {
@@ -37,6 +38,7 @@ class TwoStudentsLab:
     metric, metric_title = "cka", ""
     panel_width = 980
     runs = ("with", "without")
+    scenarios = {}  # {name: ({control: value}, what a Run shows)}; the first is the lab's default
 
     def __init__(self, splits=None, teacher_names=None, epochs=20, per_class=4, weight=(1.0, 0.01, 1000.0),
                  teacher=None, student=None, layers=(None, None)):
@@ -69,10 +71,15 @@ class TwoStudentsLab:
         self.update_layers(*layers)
         self.histories = {name: [] for name in self.runs}
         self.loss = self.loss_control()
+        # a scenario's unset controls go back to what this lab was built with
+        defaults = {"teacher": self.teacher.value, "student": self.student.value,
+                    "teacher_layer": self.teacher_layer.value, "student_layer": self.student_layer.value,
+                    "loss": self.loss.value, "weight": self.weight.value, "epochs": self.epochs.value}
+        self.picker = ScenarioPicker(self, self.scenarios, defaults) if self.scenarios else None
         self.panels = {}
         self.panel_fig = live(self.panel_figure(), width=self.panel_width, height=360)
         self.curve = live(self.curve_figure(), width=520, height=300)
-        controls = W.VBox([self.teacher, self.student, self.teacher_layer, self.student_layer, self.layer_message,
+        controls = W.VBox(([self.picker.widget] if self.picker else []) + [self.teacher, self.student, self.teacher_layer, self.student_layer, self.layer_message,
                            self.loss, self.weight, self.temperature, self.alpha, self.epochs, self.seed,
                            self.controller.widget], layout=W.Layout(width="440px", padding="0 12px 0 0"))
         self.widget = W.VBox([W.HBox([controls, self.curve]), self.panel_fig])
