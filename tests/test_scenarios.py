@@ -4,7 +4,8 @@ import statistics
 
 import pytest
 
-from widgets import FeatureLab, RelationLab
+import workbench as wb
+from widgets import CollapseLab, FeatureLab, LLMLab, RelationLab
 from widgets.lab import DistillationLab, SCENARIOS
 
 SEEDS = range(3)
@@ -120,3 +121,51 @@ def test_a_scenario_resets_what_another_scenario_changed(digits):
     assert (lab.teacher.value, lab.teacher_layer.value) == ("digits/cnn", "pool")
     lab.picker.menu.value = "RKD angle"
     assert (lab.teacher.value, lab.teacher_layer.value, lab.loss.value) == ("digits/mlp-large", "act2", "RKD angle")
+
+
+def collapse_last(lab, scenario):
+    """{chain: last generation's dict} for seeds 0-2, run through the Collapse lab."""
+    out = []
+    for seed in SEEDS:
+        lab.picker.menu.value = "(choose one)"
+        lab.picker.menu.value = scenario
+        lab.seed.value = seed
+        lab.controller.start()
+        assert lab.message.text == "Done."
+        out.append({name: h[-1] for name, h in lab.histories.items()})
+    return out
+
+
+def test_collapse_scenarios_show_their_outcomes():
+    lab = CollapseLab()
+    for r in collapse_last(lab, "Gaussian: three policies (the default)"):
+        assert r["replace"]["kl_to_truth"] > 2 * max(r["mix (20% real)"]["kl_to_truth"], r["accumulate"]["kl_to_truth"])
+    for r in collapse_last(lab, "Zipf: words vanish for good"):
+        assert r["replace"]["vanished"] > r["accumulate"]["vanished"] + 200
+    for r in collapse_last(lab, "Zipf sampled at T = 0.8"):
+        assert r["replace"]["tail_mass"] < 0.01 < r["accumulate"]["tail_mass"]
+    for r in collapse_last(lab, "digits: rare digits forgotten"):
+        assert r["replace"]["tail_recall"] < r["accumulate"]["tail_recall"] - 0.1
+
+
+def test_the_language_model_scenario_runs_the_chain_the_engine_test_asserts():
+    """Too slow to run here three times (3 chains x 3 generations x 4 s); its replace
+    chain is exactly the one tests/test_collapse.py runs over seeds 0-2."""
+    lab = CollapseLab()
+    lab.picker.menu.value = "language models (about 35 s)"
+    runs = lab.runs()
+    assert runs["replace"] == dict(setting="lm", generations=3, samples=wb.collapse.SETTINGS["lm"].samples,
+                                   real_share=0.0, policy="replace", temperature=1.0, seed=0)
+
+
+def test_the_llm_scenarios_are_the_settings_whose_lessons_are_asserted():
+    """Each LLM lab run takes ~10 s; the lessons are asserted over seeds 0-2 in
+    tests/test_llm.py by wb.llm.experiment with these exact configs."""
+    lab = LLMLab()
+    lab.picker.menu.value = "white-box against black-box (the default)"
+    cfgs = lab.configs()
+    assert cfgs["white-box"] == wb.llm.LLMConfig(rounds=wb.llm.experiments.rounds_for(1200))
+    assert cfgs["black-box"] == wb.llm.LLMConfig(method="black-box", rounds=wb.llm.experiments.rounds_for(1200))
+    lab.picker.menu.value = "reverse KL"
+    assert lab.configs()["white-box"] == wb.llm.LLMConfig(loss="reverse_kl",
+                                                          rounds=wb.llm.experiments.rounds_for(1200))

@@ -12,12 +12,38 @@ import workbench as wb
 from . import plots
 from .live import guarded, html_table, live, refresh
 from .runner import RunController, lockstep
+from .scenarios import ScenarioPicker
 
 SETTINGS = {"Gaussian (instant)": "gaussian", "Zipf vocabulary (instant)": "zipf",
             "digit classifiers (~5 s)": "digits", "tiny language models (~1 min)": "lm"}
 METRICS = {"gaussian": ("kl_to_truth", "variance", "tail_mass"), "zipf": ("kl_to_truth", "vanished", "tail_coverage"),
            "digits": ("kl_to_truth", "test_acc", "tail_recall"), "lm": ("perplexity", "tail_mass", "invented")}
 COMPARE = ("policies", "real-data shares", "one chain")
+G, Z, D, L = (wb.collapse.SETTINGS[k] for k in ("gaussian", "zipf", "digits", "lm"))
+DEFAULTS = dict(setting="gaussian", samples=G.samples, generations=G.generations, temperature=1.0, compare="policies",
+                policy="replace", share=0.2, labels="hard")
+# outcomes asserted over seeds in tests/test_scenarios.py (the LM chain in tests/test_collapse.py)
+SCENARIOS = {
+    "Gaussian: three policies (the default)": (
+        {}, "Replace narrows the Gaussian towards a point (variance 0.045 after 80 generations, seed 0) while mix "
+            "and accumulate stay near the truth: the KL to the truth of replace ends far above both."),
+    "Zipf: words vanish for good": (
+        {"setting": "zipf", "samples": Z.samples, "generations": Z.generations},
+        "Under replace about 350 more of the 1,000 words vanish in 30 generations and never return; accumulate "
+        "keeps every word its real data had."),
+    "Zipf sampled at T = 0.8": (
+        {"setting": "zipf", "samples": Z.samples, "generations": 10, "temperature": 0.8},
+        "Sampling below temperature 1 moves mass from the tail to the head: under replace the tail's 10% is "
+        "gone within 10 generations."),
+    "digits: rare digits forgotten": (
+        {"setting": "digits", "samples": D.samples, "generations": D.generations},
+        "Each classifier learns the labels of the previous one: under replace the rare digits 7-9 are "
+        "recognised less and less, while accumulating the real labels holds them."),
+    "language models (about 35 s)": (
+        {"setting": "lm", "samples": L.samples, "generations": 3},
+        "Each tiny GPT learns from text the previous one wrote: under replace, held-out perplexity rises every "
+        "generation and rare subjects fade; accumulate rises less."),
+}
 SHARES = (0.0, 0.05, 0.2, 0.5)
 COLUMNS = {"kl_to_truth": "KL to the truth", "variance": "variance", "tail_mass": "tail mass",
            "vanished": "vanished", "tail_coverage": "tail covered", "entropy": "entropy", "test_acc": "test accuracy",
@@ -62,6 +88,7 @@ class CollapseLab:
         self.seed = W.IntText(value=seed, description="seed", style=style, layout=W.Layout(width="200px"))
         self.controller = RunController(self.prepare, self.redraw)
         self.message = self.controller.message
+        self.picker = ScenarioPicker(self, SCENARIOS, DEFAULTS)
 
         self.generation = W.IntSlider(value=0, min=0, max=0, description="generation", style=style,
                                       layout=W.Layout(width="520px"))
@@ -80,7 +107,7 @@ class CollapseLab:
         self.generation.observe(guarded(self.message, lambda *_: refresh(self.overlay, self.distribution_figure())),
                                 names="value")
         self.show_options()
-        controls = W.VBox([self.setting, self.samples, self.generations, self.temperature, self.compare, self.policy,
+        controls = W.VBox([self.picker.widget, self.setting, self.samples, self.generations, self.temperature, self.compare, self.policy,
                            self.share, self.labels, self.seed, self.controller.widget],
                           layout=W.Layout(width="560px", padding="0 12px 0 0"))
         viewer = W.VBox([W.HBox([self.play, self.generation]), self.overlay])

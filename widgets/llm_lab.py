@@ -15,6 +15,7 @@ from . import plots
 from .live import guarded, html_table, live, refresh
 from .next_token import llm_temperature_slider
 from .runner import RunController, lockstep
+from .scenarios import ScenarioPicker
 
 RUNS = ("white-box", "black-box")
 LOSSES = {"forward KL (mean-seeking)": "forward_kl", "reverse KL (mode-seeking)": "reverse_kl",
@@ -28,6 +29,20 @@ def two_answer_facts(language):
     facts = sorted((f for f in language.facts if f.kind == "two"), key=lambda f: f.rank)
     return {f"{language.prompt(f.subject, f.relation)} … ({f.answers[0]} 60%, {f.answers[1]} 40%; "
             f"subject #{f.rank + 1})": f for f in facts}
+
+
+DEFAULTS = dict(queries=wb.llm.LLMConfig.queries, access="full logits", k=5, loss="forward KL (mean-seeking)", beta=0.5,
+                on_policy=0.0, temperature=1.0, steps=wb.llm.LLMConfig.steps)
+# the outcomes are asserted over seeds 0-2 in tests/test_llm.py (the `lessons` fixture runs these settings)
+SCENARIOS = {
+    "white-box against black-box (the default)": (
+        {}, "On the same 1,200 queries the white-box student ends far closer to the truth: KL 0.15-0.27 against "
+            "0.56-0.77 nats for the black-box one."),
+    "reverse KL": (
+        {"loss": "reverse KL (mode-seeking)"},
+        "Mode-seeking: the white-box student keeps the 40% answer of only 40-55% of the 60/40 facts, where "
+        "forward KL keeps 85-98%."),
+}
 
 
 class LLMLab:
@@ -60,6 +75,7 @@ class LLMLab:
                                layout=W.Layout(width="560px"))
         self.controller = RunController(self.prepare, self.redraw)
         self.message = self.controller.message
+        self.picker = ScenarioPicker(self, SCENARIOS, DEFAULTS)
 
         self.histories = {name: [] for name in RUNS}
         self.students, self.summary, self.dists = {}, None, {}
@@ -72,7 +88,7 @@ class LLMLab:
             control.observe(lambda *_: self.show_options(), names="value")
         self.fact.observe(guarded(self.message, lambda *_: self.show_fact()), names="value")
         self.show_options()
-        controls = W.VBox([self.queries, self.access, self.k, self.loss, self.beta, self.on_policy, self.temperature,
+        controls = W.VBox([self.picker.widget, self.queries, self.access, self.k, self.loss, self.beta, self.on_policy, self.temperature,
                            self.steps, self.seed, self.controller.widget],
                           layout=W.Layout(width="440px", padding="0 12px 0 0"))
         self.widget = W.VBox([W.HBox([controls, W.VBox([self.curves, self.fact, self.bars])]), self.table])

@@ -7,6 +7,7 @@ overridden by the scenario's `changes`. The first scenario is the lab's default.
 import html
 
 import ipywidgets as W
+from traitlets import TraitError
 
 
 class ScenarioPicker:
@@ -30,8 +31,8 @@ class ScenarioPicker:
             return
         changes, shows = self.scenarios[name]
         for control, value in {**self.defaults, **changes}.items():
-            widget = getattr(self.lab, control)
-            if hasattr(widget, "options") and value not in widget.options:
-                continue  # an option this lab was built without (a different data set)
-            widget.value = value
+            try:
+                getattr(self.lab, control).value = value
+            except TraitError:  # an option this lab was built without (another data set's teacher): keep it
+                pass
         self.outcome.value = self.outcome_html(shows)
