@@ -16,19 +16,24 @@ def lab(digits):
     return DistillationLab(digits)
 
 
-def runs(lab, scenario, **overrides):
-    """[(distilled, hard-label) rows, per class accuracy] for each seed."""
-    out = []
+def each_seed(lab, scenario, **overrides):
+    """Choose the scenario from the lab's menu (then any overrides), run it for each seed,
+    and yield the lab after each run."""
     for seed in SEEDS:
-        lab.scenario.value = "(choose one)"
-        lab.scenario.value = scenario
+        lab.picker.menu.value = "(choose one)"
+        lab.picker.menu.value = scenario
         for control, value in overrides.items():
             getattr(lab, control).value = value
         lab.seed.value = seed
         lab.controller.start()
         assert lab.message.text == "Done."
-        out.append((lab.rows["student, distilled"], lab.rows["student, hard labels"], dict(lab.per_class)))
-    return out
+        yield lab
+
+
+def runs(lab, scenario, **overrides):
+    """[(distilled row, hard-label row, per-class accuracy)] for each seed."""
+    return [(lab.rows["student, distilled"], lab.rows["student, hard labels"], dict(lab.per_class))
+            for lab in each_seed(lab, scenario, **overrides)]
 
 
 def gains(results):
@@ -89,15 +94,8 @@ def test_choosing_a_scenario_sets_the_controls_and_says_what_to_expect(lab):
 
 def two_student_runs(lab, scenario):
     """[(metric with the term, metric without)] at the last epoch, seeds 0-2."""
-    out = []
-    for seed in SEEDS:
-        lab.picker.menu.value = "(choose one)"
-        lab.picker.menu.value = scenario
-        lab.seed.value = seed
-        lab.controller.start()
-        assert lab.message.text == "Done."
-        out.append((lab.histories["with"][-1][lab.metric], lab.histories["without"][-1][lab.metric]))
-    return out
+    return [(lab.histories["with"][-1][lab.metric], lab.histories["without"][-1][lab.metric])
+            for lab in each_seed(lab, scenario)]
 
 
 @pytest.mark.parametrize("scenario", list(FeatureLab.scenarios))
@@ -125,15 +123,7 @@ def test_a_scenario_resets_what_another_scenario_changed(digits):
 
 def collapse_last(lab, scenario):
     """{chain: last generation's dict} for seeds 0-2, run through the Collapse lab."""
-    out = []
-    for seed in SEEDS:
-        lab.picker.menu.value = "(choose one)"
-        lab.picker.menu.value = scenario
-        lab.seed.value = seed
-        lab.controller.start()
-        assert lab.message.text == "Done."
-        out.append({name: h[-1] for name, h in lab.histories.items()})
-    return out
+    return [{name: h[-1] for name, h in lab.histories.items()} for lab in each_seed(lab, scenario)]
 
 
 def test_collapse_scenarios_show_their_outcomes():

@@ -80,8 +80,8 @@ class DistillationLab:
                                       layout=wide)
         self.left_out = W.Text(value="", placeholder="e.g. 3", description="classes left out", style=style)
         self.seed = W.IntText(value=0, description="seed", style=style, layout=W.Layout(width="200px"))
-        self.scenarios = ScenarioPicker(self, SCENARIOS, DEFAULTS)
-        self.scenario, self.outcome = self.scenarios.menu, self.scenarios.outcome
+        self.picker = ScenarioPicker(self, SCENARIOS, DEFAULTS)
+        self.scenario, self.outcome = self.picker.menu, self.picker.outcome
         self.controller = RunController(self.prepare, self.redraw)
         self.message = self.controller.message
 
@@ -93,7 +93,7 @@ class DistillationLab:
         self.table = live(plots.comparison_table({}), width=700)
         self.classes_fig = live(plots.per_class_accuracy({}, self.splits.classes), width=700, height=330)
         self.results = W.VBox([self.table, self.classes_fig], layout=W.Layout(display="none"))
-        controls = _box(self.scenarios.widget, self.teacher, self.width, self.temperature, self.alpha,
+        controls = _box(self.picker.widget, self.teacher, self.width, self.temperature, self.alpha,
                         self.epochs, self.lr, self.fraction, self.left_out, self.seed, self.controller.widget)
         self.widget = W.VBox([W.HBox([controls, W.VBox([self.curves, self.losses])]), self.results])
 
