@@ -250,3 +250,32 @@ def test_exercises_tab_gives_feedback_on_an_answer(page):
     page.locator(".kd-feedback:visible:has-text('✓')").first.wait_for(timeout=10_000)
     page.screenshot(path=str(SHOTS / "exercises.png"), full_page=True)
     assert not page.errors
+
+
+XSS = "<img src=x onerror=\"document.title='XSS'\">"
+
+
+def test_text_a_learner_types_is_shown_never_run(page):
+    open_tab(page, "Soft labels")
+    page.click("button:has-text('your own numbers')")
+    names = page.locator(".widget-text:has-text('classes') input:visible")
+    names.fill(f"cat, {XSS}, bird")  # the second class is the top class: its name goes into the stats line too
+    names.press("Enter")
+    page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot .xtick text')]"
+                           ".some(t => t.textContent.includes('<img'))", timeout=10_000)
+    page.wait_for_timeout(500)
+    assert page.title() != "XSS" and not page.query_selector_all(".js-plotly-plot img, .widget-html img")
+    open_tab(page, "LLM")
+    page.locator(".widget-dropdown:has-text('teacher') select:visible").first.select_option("pydoc")
+    prompt = page.locator(".widget-text:has-text('prompt') input:visible")
+    prompt.fill("<img src=x onerror=t()>")  # the title shows a prompt's last 24 characters: a whole tag
+    page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot .gtitle')]"
+                           ".some(t => t.textContent.includes('<img'))", timeout=20_000)
+    assert not page.query_selector_all(".js-plotly-plot img")
+    page.locator("button:has-text('Ask the black-box teacher'):visible").click()
+    page.locator("text=queries spent >> visible=true").first.wait_for(timeout=20_000)
+    page.wait_for_timeout(500)
+    assert page.title() != "XSS"
+    page.screenshot(path=str(SHOTS / "escaped_text.png"), full_page=True)
+    open_tab(page, "Soft labels")
+    page.click("button:has-text('data set example')")

@@ -40,3 +40,10 @@ def test_curves_loss_parts_and_table_from_histories():
 def test_image_is_drawn_upright(digits):
     fig = plots.image(digits.test.x[0])
     assert len(fig.data[0].z) == 8 and fig.layout.yaxis.autorange == "reversed"
+
+
+def test_text_a_learner_types_becomes_a_label_not_html():
+    names = [plots.text("<img src=x onerror=alert(1)>"), plots.text("a & b")]
+    fig = plots.soft_label_bars(torch.tensor([0.5, 0.5]), names)
+    labels = "".join(str(x) for t in fig.data for x in t.x)
+    assert "<img" not in labels and "&lt;img" in labels and "a &amp; b" in labels

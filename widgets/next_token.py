@@ -73,7 +73,7 @@ class NextTokenViewer:
         logits[0] = float("-inf")  # padding is never a next token
         self.probs = torch.softmax(logits / t, -1)
         return plots.next_token_bars(self.probs, model.tokenizer.chars,
-                                     title=f"After {prompt[-24:]!r} at T = {t:.2f}")
+                                     title=f"After {plots.text(repr(prompt[-24:]))} at T = {t:.2f}")
 
     def update(self):
         refresh(self.bars, self.figure())

@@ -2,12 +2,21 @@
 
 Nothing here trains or touches a widget, so each figure can be tested without a browser
 and reused by the notebooks and the live widgets alike."""
+import html
+
 import plotly.graph_objects as go
 import torch
 
 HARD = "#9aa5b1"
 SOFT = "#1f77b4"
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
+
+
+def text(s):
+    """Text a user typed, made safe for a plotly label or title: plotly renders a few HTML
+    tags inside text (an <img onerror=...> among them would run script), so <, > and &
+    are escaped; plotly shows the entities as the characters themselves."""
+    return html.escape(str(s), quote=False)
 
 
 def _list(x):

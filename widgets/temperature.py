@@ -103,6 +103,7 @@ class TemperatureExplorer:
         self.probs = p
         h = wb.analysis.entropy(p).item()
         wrong = wb.analysis.wrong_class_mass(p, y).item()
+        names = [plots.text(n) for n in names]  # a learner's class names: shown, never run as HTML
         self.stats.value = (f"<b>entropy</b> {h:.3f} nats (max {math.log(len(names)):.3f}) · "
                             f"<b>mass on the wrong classes</b> (dark knowledge) {wrong:.3f} · "
                             f"<b>top class</b> {names[int(p.argmax())]} ({p.max().item():.3f})")
