@@ -98,3 +98,16 @@ def test_a_class_left_out_of_the_transfer_set_is_still_learned_from_dark_knowled
     recall = lambda m: (wb.predict(m, digits.test.x[threes]).argmax(1) == 3).float().mean().item()
     assert recall(hard) == 0.0
     assert recall(distilled) > 0.5
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_a_diverging_run_stops_and_says_where(digits, optimizer):
+    wb.seed_everything(0)
+    student = wb.models.build("mlp", digits.input_shape, digits.num_classes, hidden=(32,))
+    res = wb.train(student, digits, wb.DistillConfig(lr=1e3, optimizer=optimizer, epochs=5))
+    assert res.diverged and res.diverged["epoch"] == 1 and res.diverged["step"] >= 2
+    assert res.diverged["loss"] > 1000 * 2 and len(res.history) < 5
+    wb.seed_everything(0)
+    fine = wb.train(wb.models.build("mlp", digits.input_shape, digits.num_classes, hidden=(32,)), digits,
+                    wb.DistillConfig(lr=1e-2, optimizer=optimizer, epochs=5))
+    assert fine.diverged is None and len(fine.history) == 5

@@ -203,3 +203,18 @@ def test_relation_lab_shows_teacher_and_student_matrices_and_narrows_the_gap(dig
     lab.epochs.value = 1
     lab.controller.start()
     assert torch.allclose(lab.panels["teacher"].diagonal(), torch.ones(len(lab.probe)), atol=1e-5)  # cosines
+
+
+def test_a_diverging_run_ends_with_a_message_that_says_what_to_change(digits):
+    lab = DistillationLab(digits)
+    lab.lr.value, lab.epochs.value = 1e3, 5
+    lab.controller.start()
+    assert "diverged" in lab.message.text and "Lower the learning rate" in lab.message.text
+    assert lab.rows  # what was trained is still compared
+
+
+def test_any_exception_while_preparing_a_run_becomes_a_message(digits):
+    lab = DistillationLab(digits)
+    lab.teacher_model = lambda name: (_ for _ in ()).throw(RuntimeError("the teacher's file is unreadable"))
+    assert lab.controller.start() is None
+    assert lab.message.text.endswith("RuntimeError: the teacher's file is unreadable")

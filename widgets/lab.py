@@ -11,7 +11,7 @@ import workbench as wb
 
 from . import plots
 from .live import live, refresh
-from .runner import RunController, lockstep
+from .runner import RunController, check_diverged, lockstep
 from .scenarios import ScenarioPicker
 from .temperature import temperature_slider
 
@@ -131,6 +131,7 @@ class DistillationLab:
     def _work(self, runs, teacher, total):
         results = yield from lockstep(runs, self._record, total)
         self._summarise(results, teacher)
+        check_diverged(results)
 
     def _record(self, name, event):
         if event.kind == "epoch":

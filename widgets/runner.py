@@ -42,8 +42,8 @@ class RunController:
         self.stop_event = threading.Event()
         try:
             work = self.prepare(self.stop_event)
-        except ValueError as e:
-            self.message.error(e)
+        except Exception as e:  # a bad value names itself; anything else still becomes a message
+            self.message.error(e if isinstance(e, ValueError) else f"{type(e).__name__}: {e}")
             return None
         self.message.info("Running…")
         self.progress.value = 0
@@ -80,6 +80,16 @@ class RunController:
         self.redraws += 1
         self.progress.value = self._done
         self.redraw()
+
+
+def check_diverged(results):
+    """Raise a ValueError for the learner when a run's loss blew up (Result.diverged):
+    which run, where, and what to change."""
+    for name, res in results.items():
+        d = getattr(res, "diverged", None)
+        if d:
+            raise ValueError(f"The {name} run diverged: its loss reached {d['loss']:.3g} at epoch {d['epoch']}, "
+                             f"step {d['step']}, and training stopped there. Lower the learning rate and run again.")
 
 
 def lockstep(runs, on_event, total_steps):

@@ -8,7 +8,7 @@ import workbench as wb
 
 from . import plots
 from .live import Message, guarded, live, refresh
-from .runner import RunController, lockstep
+from .runner import RunController, check_diverged, lockstep
 from .scenarios import ScenarioPicker
 from .temperature import temperature_slider
 
@@ -145,6 +145,7 @@ class TwoStudentsLab:
 
     def _work(self, runs, total):
         self.results = yield from lockstep(runs, self._record, total)
+        check_diverged(self.results)
 
     def _record(self, name, event):
         if event.kind == "epoch":

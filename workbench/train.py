@@ -6,6 +6,7 @@ computed once per run (the transfer set is not augmented, so they never change) 
 soft labels at the run's temperature are cached with them; each step then costs one
 student forward and backward. `steps(...)` yields an Event after every step and every epoch so that a widget
 can drive it cooperatively; `distill` and `train` run it to the end with callbacks."""
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -17,6 +18,9 @@ from .data import Splits
 from .device import autocast
 from .features import Terms, predict_features
 from .models import tap
+
+DIVERGED = 1000.0  # a loss this many times the first step's (or NaN, or inf) ends the run as diverged
+
 
 @dataclass
 class Event:
@@ -35,6 +39,8 @@ class Result:
     metrics: dict = field(default_factory=dict)  # final: train/val/test accuracy, ...
     stopped: bool = False
     regressors: torch.nn.ModuleList = None  # FitNets regressors, one per hint layer pair
+    diverged: dict = None  # {"epoch", "step", "loss"}: the step whose loss was NaN, inf or over DIVERGED x the
+    # first step's; the run ended there (lower the learning rate)
 
 
 def predict(model, x):
@@ -125,6 +131,11 @@ def steps(student, splits, cfg, teacher=None, stop=None):
                 with autocast(device):
                     logits = student(x).float()
                 loss, batch = _loss(logits, y, idx, cfg, soft, terms, student_feats)
+                value = loss.item()
+                first = value if step == 0 else first
+                if not math.isfinite(value) or value > DIVERGED * first:  # stepping on only makes it worse
+                    result.diverged = {"epoch": epoch, "step": step + 1, "loss": value}
+                    break
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
@@ -135,7 +146,7 @@ def steps(student, splits, cfg, teacher=None, stop=None):
                 seen += len(idx)
                 correct += (logits.argmax(1) == y).sum().item()
                 yield Event("step", epoch, step, batch)
-            if result.stopped:
+            if result.stopped or result.diverged:
                 break
             row = {"epoch": epoch, **{k: v / seen for k, v in sums.items()}, "train_acc": correct / seen}
             val = _evaluate(student, splits.val)
