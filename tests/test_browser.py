@@ -279,3 +279,23 @@ def test_text_a_learner_types_is_shown_never_run(page):
     page.screenshot(path=str(SHOTS / "escaped_text.png"), full_page=True)
     open_tab(page, "Soft labels")
     page.click("button:has-text('data set example')")
+
+
+def test_stop_then_run_again_and_the_controls_are_locked_meanwhile(page):
+    open_tab(page, "Distillation lab")
+    epochs = page.locator(".widget-text:has-text('epochs') input:visible")
+    epochs.fill("2000")
+    epochs.press("Enter")
+    page.locator("button:has-text('Run'):visible").click()
+    page.locator("text=Running… >> visible=true").wait_for(timeout=10_000)
+    selects = page.locator("select:visible")  # scenario, teacher, student width
+    assert epochs.is_disabled() and selects.count() >= 3
+    assert all(selects.nth(i).is_disabled() for i in range(selects.count()))
+    page.locator("button:has-text('Stop'):visible").click()
+    page.locator("text=Stopped. >> visible=true").wait_for(timeout=10_000)
+    assert epochs.is_enabled()
+    epochs.fill("5")
+    epochs.press("Enter")
+    page.locator("button:has-text('Run'):visible").click()
+    page.locator("text=Done. >> visible=true").wait_for(timeout=60_000)
+    assert not page.query_selector_all(".kd-error:visible") and not page.errors

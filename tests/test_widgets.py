@@ -218,3 +218,24 @@ def test_any_exception_while_preparing_a_run_becomes_a_message(digits):
     lab.teacher_model = lambda name: (_ for _ in ()).throw(RuntimeError("the teacher's file is unreadable"))
     assert lab.controller.start() is None
     assert lab.message.text.endswith("RuntimeError: the teacher's file is unreadable")
+
+
+def test_the_controls_that_define_a_run_are_locked_while_it_runs(digits):
+    lab = DistillationLab(digits)
+    lab.epochs.value = 200
+    defining = [lab.scenario, lab.teacher, lab.width, lab.temperature, lab.alpha, lab.epochs, lab.lr, lab.fraction,
+                lab.left_out, lab.seed]
+
+    async def scenario():
+        task = lab.controller.start()
+        for _ in range(10):
+            await asyncio.sleep(0)
+        assert lab.controller.running and all(c.disabled for c in defining)
+        lab.controller.stop_button.click()
+        await asyncio.wait_for(task, timeout=30)
+
+    asyncio.run(scenario())
+    assert lab.message.text == "Stopped." and not any(c.disabled for c in defining)
+    lab.lr.value = 0.0  # a refused run locks nothing
+    lab.controller.start()
+    assert not any(c.disabled for c in defining)

@@ -107,6 +107,8 @@ class CollapseLab:
         self.generation.observe(guarded(self.message, lambda *_: refresh(self.overlay, self.distribution_figure())),
                                 names="value")
         self.show_options()
+        self.controller.lock(self.picker.menu, self.setting, self.samples, self.generations, self.temperature,
+                             self.compare, self.policy, self.share, self.labels, self.seed)
         controls = W.VBox([self.picker.widget, self.setting, self.samples, self.generations, self.temperature, self.compare, self.policy,
                            self.share, self.labels, self.seed, self.controller.widget],
                           layout=W.Layout(width="560px", padding="0 12px 0 0"))

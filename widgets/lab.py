@@ -93,6 +93,8 @@ class DistillationLab:
         self.table = live(plots.comparison_table({}), width=700)
         self.classes_fig = live(plots.per_class_accuracy({}, self.splits.classes), width=700, height=330)
         self.results = W.VBox([self.table, self.classes_fig], layout=W.Layout(display="none"))
+        self.controller.lock(self.scenario, self.teacher, self.width, self.temperature, self.alpha, self.epochs,
+                             self.lr, self.fraction, self.left_out, self.seed)
         controls = _box(self.picker.widget, self.teacher, self.width, self.temperature, self.alpha,
                         self.epochs, self.lr, self.fraction, self.left_out, self.seed, self.controller.widget)
         self.widget = W.VBox([W.HBox([controls, W.VBox([self.curves, self.losses])]), self.results])

@@ -88,6 +88,8 @@ class LLMLab:
             control.observe(lambda *_: self.show_options(), names="value")
         self.fact.observe(guarded(self.message, lambda *_: self.show_fact()), names="value")
         self.show_options()
+        self.controller.lock(self.picker.menu, self.queries, self.access, self.k, self.loss, self.beta, self.on_policy,
+                             self.temperature, self.steps, self.seed)
         controls = W.VBox([self.picker.widget, self.queries, self.access, self.k, self.loss, self.beta, self.on_policy, self.temperature,
                            self.steps, self.seed, self.controller.widget],
                           layout=W.Layout(width="440px", padding="0 12px 0 0"))

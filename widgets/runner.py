@@ -26,9 +26,19 @@ class RunController:
         self.stop_event = threading.Event()
         self.task = None
         self.redraws = 0
+        self.locked = []  # controls that define a run: disabled while one is in progress
         self.run_button.on_click(lambda _: self.start())
         self.stop_button.on_click(lambda _: self.stop())
         self.widget = W.VBox([W.HBox([self.run_button, self.stop_button, self.progress]), self.message])
+
+    def lock(self, *controls):
+        """Register the controls that define a run: they are disabled while it runs, so
+        a change cannot reach a run half-way (or mix two runs' figures)."""
+        self.locked += controls
+
+    def _set_locked(self, locked):
+        for control in self.locked:
+            control.disabled = locked
 
     @property
     def running(self):
@@ -48,6 +58,7 @@ class RunController:
         self.message.info("Running…")
         self.progress.value = 0
         self.run_button.disabled, self.stop_button.disabled = True, False
+        self._set_locked(True)
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no event loop (a plain script or test): run to the end now
@@ -75,6 +86,7 @@ class RunController:
             self.message.error(e if isinstance(e, ValueError) else f"{type(e).__name__}: {e}")
         finally:
             self.run_button.disabled, self.stop_button.disabled = False, True
+            self._set_locked(False)
 
     def _redraw(self):
         self.redraws += 1

@@ -79,6 +79,9 @@ class TwoStudentsLab:
         self.panels = {}
         self.panel_fig = live(self.panel_figure(), width=self.panel_width, height=360)
         self.curve = live(self.curve_figure(), width=520, height=300)
+        self.controller.lock(*([self.picker.menu] if self.picker else []), self.teacher, self.student,
+                             self.teacher_layer, self.student_layer, self.loss, self.weight, self.temperature,
+                             self.alpha, self.epochs, self.seed)
         controls = W.VBox(([self.picker.widget] if self.picker else []) + [self.teacher, self.student, self.teacher_layer, self.student_layer, self.layer_message,
                            self.loss, self.weight, self.temperature, self.alpha, self.epochs, self.seed,
                            self.controller.widget], layout=W.Layout(width="440px", padding="0 12px 0 0"))
