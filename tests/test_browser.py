@@ -287,13 +287,16 @@ def test_stop_then_run_again_and_the_controls_are_locked_meanwhile(page):
     epochs.fill("2000")
     epochs.press("Enter")
     page.locator("button:has-text('Run'):visible").click()
+    expect = pytest.importorskip("playwright.sync_api").expect
     page.locator("text=Running… >> visible=true").wait_for(timeout=10_000)
+    expect(epochs).to_be_disabled(timeout=5_000)
     selects = page.locator("select:visible")  # scenario, teacher, student width
-    assert epochs.is_disabled() and selects.count() >= 3
-    assert all(selects.nth(i).is_disabled() for i in range(selects.count()))
+    assert selects.count() >= 3
+    for i in range(selects.count()):
+        expect(selects.nth(i)).to_be_disabled(timeout=5_000)
     page.locator("button:has-text('Stop'):visible").click()
     page.locator("text=Stopped. >> visible=true").wait_for(timeout=10_000)
-    assert epochs.is_enabled()
+    expect(epochs).to_be_enabled(timeout=5_000)
     epochs.fill("5")
     epochs.press("Enter")
     page.locator("button:has-text('Run'):visible").click()

@@ -55,10 +55,10 @@ class RunController:
         except Exception as e:  # a bad value names itself; anything else still becomes a message
             self.message.error(e if isinstance(e, ValueError) else f"{type(e).__name__}: {e}")
             return None
-        self.message.info("Running…")
+        self._set_locked(True)  # before "Running…", so a page that shows the message shows the locks
         self.progress.value = 0
         self.run_button.disabled, self.stop_button.disabled = True, False
-        self._set_locked(True)
+        self.message.info("Running…")
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no event loop (a plain script or test): run to the end now
