@@ -302,3 +302,23 @@ def test_stop_then_run_again_and_the_controls_are_locked_meanwhile(page):
     page.locator("button:has-text('Run'):visible").click()
     page.locator("text=Done. >> visible=true").wait_for(timeout=60_000)
     assert not page.query_selector_all(".kd-error:visible") and not page.errors
+
+
+def test_a_link_opens_the_lab_with_its_settings(page, app_url):
+    bad = "%3Cimg%20src%3Dx%20onerror%3D%22document.title%3D'XSS'%22%3E"
+    linked = page.context.browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        linked.goto(f"{app_url}?tab=Distillation%20lab&scenario=left-out%20digit&epochs=5&lr={bad}",
+                    timeout=120_000)
+        linked.locator("text=Settings from the link >> visible=true").wait_for(timeout=120_000)
+        assert linked.locator(".widget-text:has-text('classes left out') input:visible").input_value() == "3"
+        assert linked.locator(".widget-text:has-text('epochs') input:visible").input_value() == "5"
+        assert "ignored lr=" in linked.inner_text("body") and linked.title() != "XSS"
+        linked.locator("button:has-text('Run'):visible").click()
+        linked.locator("text=Done. >> visible=true").wait_for(timeout=60_000)
+        linked.locator("button:has-text('Link to these settings')").click()
+        linked.locator(".kd-link:has-text('left_out=3')").wait_for(timeout=10_000)
+        linked.screenshot(path=str(SHOTS / "linked_settings.png"), full_page=True)
+        assert linked.title() != "XSS"
+    finally:
+        linked.close()

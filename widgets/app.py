@@ -1,4 +1,7 @@
 """The Voila dashboard: a title, an introduction and one tab per lab."""
+import html
+import os
+
 import ipywidgets as W
 
 import workbench as wb
@@ -9,6 +12,7 @@ from .exercises_tab import ExercisesTab
 from .feature_lab import FeatureLab
 from .lab import DistillationLab
 from .live import Message, guarded
+from . import url_settings
 from .llm_lab import LLMLab
 from .next_token import NextTokenViewer
 from .relation_lab import RelationLab
@@ -62,19 +66,70 @@ TABS = [("Soft labels", TemperatureExplorer), ("Dark knowledge", DarkKnowledgeMa
         ("LLM", LLMTab), ("Collapse", CollapseTab), ("Exercises", ExercisesTab)]
 
 
-def app(splits=None):
+def app(splits=None, query=None):
     """The dashboard. Each tab is built when first opened: every plotly FigureWidget
     sends its own copy of plotly's widget code (~5 MB) to the browser, so building all
-    of them up front would make the page take many seconds longer to appear."""
+    of them up front would make the page take many seconds longer to appear.
+
+    `query` (default: the QUERY_STRING Voila passes to the kernel) opens a tab with its
+    lab's settings, e.g. "tab=Distillation lab&scenario=left-out digit"; what cannot be
+    applied is ignored and named in a note."""
     splits = splits or wb.data.load("digits")
     boxes = [W.VBox([W.HTML("<i>Loading…</i>")]) for _ in TABS]
     message = Message()
     tabs = W.Tab(children=boxes, titles=[title for title, _ in TABS])
+    built = {}
 
     def open_tab(index):
-        if index is not None and boxes[index].children and isinstance(boxes[index].children[0], W.HTML):
-            boxes[index].children = [TABS[index][1](splits).widget]
+        if index is not None and index not in built:
+            built[index] = TABS[index][1](splits)
+            boxes[index].children = [built[index].widget]
+
+    def lab_of(index):
+        obj = built.get(index)
+        return getattr(obj, "lab", obj) if obj is not None and url_settings.controls(getattr(obj, "lab", obj)) \
+            else None
+
+    def show_link(_):
+        lab = lab_of(tabs.selected_index)
+        if lab is None:
+            link.value = "<i>This tab has no settings to share.</i>"
+            return
+        query = url_settings.link(TABS[tabs.selected_index][0], lab)
+        link.value = (f"<span class='kd-link'>Add this to the page's address to share these settings: "
+                      f"<code>{html.escape(query)}</code></span>")
 
     tabs.observe(guarded(message, lambda change: open_tab(change["new"])), names="selected_index")
     open_tab(0)
-    return W.VBox([W.HTML(INTRO), message, tabs])
+    link_button = W.Button(description="Link to these settings", icon="link", layout=W.Layout(width="220px"))
+    link = W.HTML()
+    link_button.on_click(guarded(message, show_link))
+    text = os.environ.get("QUERY_STRING", "") if query is None else query
+    guarded(message, lambda: _apply_query(text, tabs, open_tab, lab_of, message))()
+    return W.VBox([W.HTML(INTRO), message, W.HBox([link_button, link]), tabs])
+
+
+def _apply_query(text, tabs, open_tab, lab_of, message):
+    """Open the query's tab and apply its settings; say what was ignored."""
+    settings = url_settings.parse(text)
+    if not settings:
+        return
+    titles = [t for t, _ in TABS]
+    tab = settings.pop("tab", None)
+    notes = []
+    if tab is not None and tab not in titles:
+        notes.append(f"ignored tab={tab!r}: must be one of {titles}")
+        tab = None
+    if tab is not None:
+        index = titles.index(tab)
+        tabs.selected_index = index
+        open_tab(index)
+        lab = lab_of(index)
+        if lab is None and settings:
+            notes.append(f"ignored {', '.join(settings)}: the {tab} tab has no settings")
+        elif lab is not None:
+            notes += url_settings.apply(lab, settings)
+    elif settings:
+        notes.append(f"ignored {', '.join(settings)}: say which tab they are for (tab=...)")
+    if notes:
+        message.info("Settings from the link: " + "; ".join(notes))
