@@ -91,6 +91,14 @@ def bar_paths(pg):
     return [e.get_attribute("d") for e in pg.query_selector_all(BARS)]
 
 
+def type_into(pg, label, value):
+    """Type `value` into the visible text box labelled `label` and press Enter; return the box."""
+    box = pg.locator(f".widget-text:has-text('{label}') input:visible")
+    box.fill(value)
+    box.press("Enter")
+    return box
+
+
 def open_tab(pg, title):
     pg.click(f".lm-TabBar-tab:has-text('{title}')")
     pg.wait_for_timeout(500)
@@ -130,9 +138,7 @@ def test_dark_knowledge_tab_draws_a_heatmap(page):
 
 def test_a_short_run_draws_curves_and_the_final_table(page):
     open_tab(page, "Distillation lab")
-    epochs = page.locator(".widget-text:has-text('epochs') input:visible")
-    epochs.fill("8")
-    epochs.press("Enter")
+    type_into(page, "epochs", "8")
     page.locator("button:has-text('Run'):visible").click()
     page.locator("text=Done. >> visible=true").wait_for(timeout=60_000)
     page.wait_for_function("() => document.body.textContent.includes('student, distilled')", timeout=10_000)
@@ -149,9 +155,7 @@ def test_a_short_run_draws_curves_and_the_final_table(page):
 def run_in_tab(page, title, shot):
     """Run the visible lab with 3 epochs; return the locator of its tab panel."""
     open_tab(page, title)
-    epochs = page.locator(".widget-text:has-text('epochs') input:visible")
-    epochs.fill("3")
-    epochs.press("Enter")
+    type_into(page, "epochs", "3")
     page.locator("button:has-text('Run'):visible").click()
     page.locator("text=Done. >> visible=true").wait_for(timeout=90_000)
     page.wait_for_timeout(500)
@@ -193,9 +197,7 @@ def test_llm_tab_types_a_prompt_asks_the_black_box_and_runs_the_lab(page):
     page.wait_for_function("() => ![...document.querySelectorAll('.kd-error')].some(e => e.offsetParent)",
                            timeout=10_000)
     for label, value in (("teacher queries", "200"), ("optimizer steps", "40")):
-        box = page.locator(f".widget-text:has-text('{label}') input:visible")
-        box.fill(value)
-        box.press("Enter")
+        type_into(page, label, value)
     page.locator("button:has-text('Run'):visible").click()
     page.locator("text=Done. >> visible=true").wait_for(timeout=90_000)
     page.wait_for_function("() => document.body.textContent.includes('Samples for rare subjects')", timeout=10_000)
@@ -211,14 +213,11 @@ def test_llm_tab_types_a_prompt_asks_the_black_box_and_runs_the_lab(page):
 def test_collapse_tab_runs_the_policies_and_plays_the_generations(page):
     open_tab(page, "Collapse")
     page.locator("text=Model collapse. >> visible=true").wait_for(timeout=60_000)
-    gens = page.locator(".widget-text:has-text('generations') input:visible")
-    gens.fill("0")
-    gens.press("Enter")
+    gens = type_into(page, "generations", "0")
     page.locator("button:has-text('Run'):visible").click()
     page.locator(".kd-error:visible:has-text('generations must be an integer >= 1')").wait_for(timeout=10_000)
     assert gens.input_value() == "0"  # what the learner typed stays
-    gens.fill("40")
-    gens.press("Enter")
+    type_into(page, "generations", "40")
     page.locator("button:has-text('Run'):visible").click()
     page.locator("text=Done. >> visible=true").wait_for(timeout=60_000)
     page.wait_for_function("() => document.body.textContent.includes('Generation 39')", timeout=10_000)
@@ -258,9 +257,7 @@ XSS = "<img src=x onerror=\"document.title='XSS'\">"
 def test_text_a_learner_types_is_shown_never_run(page):
     open_tab(page, "Soft labels")
     page.click("button:has-text('your own numbers')")
-    names = page.locator(".widget-text:has-text('classes') input:visible")
-    names.fill(f"cat, {XSS}, bird")  # the second class is the top class: its name goes into the stats line too
-    names.press("Enter")
+    type_into(page, "classes", f"cat, {XSS}, bird")  # the second class is the top class: its name goes into the stats line too
     page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot .xtick text')]"
                            ".some(t => t.textContent.includes('<img'))", timeout=10_000)
     page.wait_for_timeout(500)
@@ -283,9 +280,7 @@ def test_text_a_learner_types_is_shown_never_run(page):
 
 def test_stop_then_run_again_and_the_controls_are_locked_meanwhile(page):
     open_tab(page, "Distillation lab")
-    epochs = page.locator(".widget-text:has-text('epochs') input:visible")
-    epochs.fill("2000")
-    epochs.press("Enter")
+    epochs = type_into(page, "epochs", "2000")
     page.locator("button:has-text('Run'):visible").click()
     expect = pytest.importorskip("playwright.sync_api").expect
     page.locator("text=Running… >> visible=true").wait_for(timeout=10_000)
@@ -297,8 +292,7 @@ def test_stop_then_run_again_and_the_controls_are_locked_meanwhile(page):
     page.locator("button:has-text('Stop'):visible").click()
     page.locator("text=Stopped. >> visible=true").wait_for(timeout=10_000)
     expect(epochs).to_be_enabled(timeout=5_000)
-    epochs.fill("5")
-    epochs.press("Enter")
+    type_into(page, "epochs", "5")
     page.locator("button:has-text('Run'):visible").click()
     page.locator("text=Done. >> visible=true").wait_for(timeout=60_000)
     assert not page.query_selector_all(".kd-error:visible") and not page.errors

@@ -4,6 +4,7 @@ from . import plots
 from .app import app
 from .collapse_lab import CollapseLab
 from .dark_knowledge import DarkKnowledgeMap
+from .exercises_tab import ExercisesTab, quiz
 from .feature_lab import FeatureLab
 from .lab import DistillationLab
 from .llm_lab import LLMLab
@@ -13,4 +14,4 @@ from .runner import RunController
 from .temperature import TemperatureExplorer
 
 __all__ = ["plots", "app", "CollapseLab", "DarkKnowledgeMap", "DistillationLab", "FeatureLab", "LLMLab", "NextTokenViewer",
-           "RelationLab", "RunController", "TemperatureExplorer"]
+           "RelationLab", "RunController", "TemperatureExplorer", "ExercisesTab", "quiz"]

@@ -55,6 +55,16 @@ NUMBERS = {
 }
 
 
+def quiz(topic):
+    """Show a topic's questions in a notebook with jupyterquiz (click an answer to see its
+    feedback)."""
+    from jupyterquiz import display_quiz  # imported when used: its JavaScript is for notebooks
+
+    if topic not in ex.QUESTIONS:
+        raise ValueError(f"topic must be one of {list(ex.QUESTIONS)}, got {topic!r}")
+    display_quiz(ex.QUESTIONS[topic], shuffle_answers=False)
+
+
 class ExercisesTab:
     def __init__(self, splits=None):
         sections, titles = [], []

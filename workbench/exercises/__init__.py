@@ -8,10 +8,10 @@ NotImplementedError), so an unanswered notebook still runs to the end.
 """
 from .feedback import Feedback
 from .others import check_best, check_expected_variance, check_forward_reverse, check_refit, check_rkd_distances
-from .questions import QUESTIONS, quiz
+from .questions import QUESTIONS
 from .responses import (check_bias_correction, check_kd_loss, check_kd_objective, check_left_out_delta,
                         check_soft_labels)
 
-__all__ = ["Feedback", "QUESTIONS", "quiz", "check_best", "check_bias_correction", "check_expected_variance",
+__all__ = ["Feedback", "QUESTIONS", "check_best", "check_bias_correction", "check_expected_variance",
            "check_forward_reverse", "check_kd_loss", "check_kd_objective", "check_left_out_delta", "check_refit",
            "check_rkd_distances", "check_soft_labels"]

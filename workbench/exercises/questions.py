@@ -1,5 +1,6 @@
 """Multiple-choice questions, one list per exercise notebook, in jupyterquiz's format
-(each answer with its own feedback); `quiz(topic)` shows one list in a notebook."""
+(each answer with its own feedback). Plain data: `widgets.quiz(topic)` shows one list in
+a notebook, and the app's Exercises tab shows them all."""
 
 
 def _q(question, answers):
@@ -88,11 +89,3 @@ QUESTIONS = {
     ],
 }
 
-
-def quiz(topic):
-    """Show the topic's questions (jupyterquiz: click an answer to get its feedback)."""
-    from jupyterquiz import display_quiz  # a notebook-only dependency, imported when used
-
-    if topic not in QUESTIONS:
-        raise ValueError(f"topic must be one of {list(QUESTIONS)}, got {topic!r}")
-    display_quiz(QUESTIONS[topic], shuffle_answers=False)
