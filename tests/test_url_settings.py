@@ -50,3 +50,11 @@ def test_a_script_in_the_url_never_becomes_html(digits):
     page = app(digits, query="tab=%3Cimg%20src=x%20onerror=alert(1)%3E")
     assert "<img" not in page.children[1].value and "&lt;img" in page.children[1].value
     assert app(digits, query="").children[1].text == ""
+
+
+def test_every_lab_takes_its_scenario_from_the_link_and_drops_it_when_other_settings_come_alone():
+    lab = CollapseLab()
+    assert url_settings.apply(lab, {"scenario": "Zipf sampled at T = 0.8"}) == []
+    assert (lab.setting.value, lab.temperature.value, lab.picker.menu.value) == ("zipf", 0.8, "Zipf sampled at T = 0.8")
+    assert url_settings.apply(lab, {"setting": "digits"}) == []
+    assert lab.picker.menu.value == "(choose one)" and lab.picker.outcome.value == ""

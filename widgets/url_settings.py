@@ -17,12 +17,12 @@ def parse(query):
 
 
 def controls(lab):
-    """{name: widget} of the lab's run-defining controls (the scenario menu first, so the
-    other settings apply on top of it)."""
+    """{name: widget} of the lab's run-defining controls, the scenario menu first (as
+    "scenario"), so the other settings apply on top of it."""
     locked = getattr(getattr(lab, "controller", None), "locked", [])
-    found = {name: w for name, w in vars(lab).items() if any(w is c for c in locked)}
-    menu = [n for n, w in found.items() if getattr(getattr(lab, "picker", None), "menu", None) is w]
-    return {**{n: found[n] for n in menu}, **{n: w for n, w in found.items() if n not in menu}}
+    menu = getattr(getattr(lab, "picker", None), "menu", None)
+    found = {name: w for name, w in vars(lab).items() if w is not menu and any(w is c for c in locked)}
+    return {**({"scenario": menu} if menu is not None else {}), **found}
 
 
 def _convert(widget, text):
@@ -51,6 +51,8 @@ def apply(lab, settings):
     """Set the lab's controls from `settings` ({name: text}); return notes on what was
     ignored and why (an empty list when everything applied)."""
     notes, known = [], controls(lab)
+    if "scenario" in known and "scenario" not in settings:
+        known["scenario"].value = "(choose one)"  # the controls will no longer be a named scenario's
     for name in sorted(settings, key=lambda n: list(known).index(n) if n in known else len(known)):
         if name not in known:
             notes.append(f"ignored unknown setting {name!r} (this lab has: {', '.join(known)})")
