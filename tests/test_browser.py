@@ -2,6 +2,7 @@
 
 On a machine without chromium the test skips and says how to enable it; under CI
 (CI=true) a missing browser fails instead."""
+import contextlib
 import os
 import pathlib
 import shutil
@@ -48,12 +49,13 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
+@contextlib.contextmanager
+def voila(notebook, log_dir):
+    """Serve `notebook` with Voila on a free port; yield its URL."""
     port = free_port()
-    log = open(tmp_path_factory.mktemp("voila") / "voila.log", "w")
-    voila = pathlib.Path(sys.executable).with_name("voila")
-    proc = subprocess.Popen([str(voila), "notebooks/app.ipynb", "--no-browser", f"--port={port}",
+    log = open(log_dir / "voila.log", "w")
+    exe = pathlib.Path(sys.executable).with_name("voila")
+    proc = subprocess.Popen([str(exe), str(notebook), "--no-browser", f"--port={port}",
                              "--Voila.ip=127.0.0.1", "--strip_sources=True"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.time() + 60
     while True:  # a TCP connect, not a GET: a GET of / would start a kernel run
@@ -64,9 +66,17 @@ def app_url(tmp_path_factory):
             if proc.poll() is not None or time.time() > deadline:
                 raise RuntimeError(f"voila did not start; see {log.name}")
             time.sleep(0.2)
-    yield f"http://127.0.0.1:{port}/"
-    proc.terminate()
-    proc.wait(timeout=30)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    with voila("notebooks/app.ipynb", tmp_path_factory.mktemp("voila")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -316,3 +326,48 @@ def test_a_link_opens_the_lab_with_its_settings(page, app_url):
         assert linked.title() != "XSS"
     finally:
         linked.close()
+
+
+def test_plotly_code_reaches_the_browser_once_by_url_not_per_figure(page, app_url):
+    """Every tab opened in a fresh page: the figures' widget code comes as one HTTP file,
+    and the websocket carries data only (each go.FigureWidget would send ~5 MB)."""
+    from widgets.figure_widget import NAME
+    fresh = page.context.browser.new_page(viewport={"width": 1400, "height": 1000})
+    sent, bundles = [], []
+    fresh.on("websocket", lambda ws: ws.on("framereceived", lambda frame: sent.append(len(frame))))
+    fresh.on("response", lambda r: bundles.append(r.status) if r.url.endswith(NAME) else None)
+    try:
+        fresh.goto(app_url, timeout=120_000)
+        fresh.wait_for_selector(BARS, state="attached", timeout=120_000)
+        from widgets.app import TABS
+        for title, _ in TABS[1:]:
+            before = fresh.locator(".js-plotly-plot").count()
+            open_tab(fresh, title)
+            if title != "Exercises":  # the one tab without a figure
+                fresh.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot').length > {before}",
+                                        timeout=60_000)
+        assert fresh.locator(".js-plotly-plot").count() >= 12
+        assert sum(sent) < 10e6, f"{sum(sent) / 1e6:.1f} MB over the websocket"
+        assert bundles == [200], bundles  # fetched once for all figures
+    finally:
+        fresh.close()
+
+
+def test_a_figure_still_draws_when_its_plotly_code_cannot_be_fetched(page, tmp_path):
+    """The loader's fallback: no served bundle, so the kernel sends it over the websocket."""
+    nbformat = pytest.importorskip("nbformat")
+    notebook = tmp_path / "fallback.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import plotly.graph_objects as go\n"
+        "from widgets.figure_widget import FigureWidget, LOADER, NEED_BUNDLE\n"
+        "widget = FigureWidget(go.Figure(go.Bar(x=['a', 'b', 'c'], y=[3, 1, 2])))\n"
+        "widget._esm = LOADER % {'name': 'no-such-bundle.js', 'need': NEED_BUNDLE}\n"
+        "widget")]), notebook)
+    with voila(notebook, tmp_path) as url:
+        other = page.context.browser.new_page()
+        try:
+            other.goto(url, timeout=120_000)
+            other.wait_for_selector(BARS, state="attached", timeout=120_000)
+            assert len(other.query_selector_all(BARS)) == 3
+        finally:
+            other.close()

@@ -7,9 +7,10 @@ import html
 import io
 
 import ipywidgets as W
-import plotly.graph_objects as go
 import torch
 from PIL import Image
+
+from .figure_widget import FigureWidget
 
 IN_PLACE = ("bar", "scatter")
 
@@ -18,7 +19,7 @@ def live(fig, width=None, height=None):
     """A FigureWidget showing `fig` at a fixed size (kept by every `refresh`). Build it
     from the figure it first shows: a browser that connects later (Voila) receives the
     widget's initial state, not the updates made to it before it was displayed."""
-    widget = go.FigureWidget(fig)
+    widget = FigureWidget(fig)
     widget.update_layout(width=width, height=height)
     return widget
 
