@@ -6,7 +6,7 @@ PORT ?= 8866
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.kd-workbench-installed
 
-.PHONY: app test lab bench install teachers clean
+.PHONY: app classroom test lab bench install teachers clean
 
 install: $(STAMP)
 
@@ -17,8 +17,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-build-isolation -e '.[test]'
 	@echo "$(CURDIR)" > $(STAMP)
 
+VOILA := $(BIN)/voila notebooks/app.ipynb --no-browser --port $(PORT) --strip_sources=True --preheat_kernel=True
+
+# One learner: a kernel is started and runs the app before the page is asked for.
 app: install
-	$(BIN)/voila notebooks/app.ipynb --no-browser --port $(PORT) --Voila.ip=127.0.0.1 --strip_sources=True
+	$(VOILA) --Voila.ip=127.0.0.1 --pool_size=1
+
+# A class on one machine: POOL kernels kept ready (one per learner as they arrive), each
+# culled after CULL_IDLE seconds without activity; HOST=0.0.0.0 to serve the room's network.
+# See docs/classroom.md for how many learners a machine serves.
+POOL ?= 4
+CULL_IDLE ?= 1200
+HOST ?= 127.0.0.1
+classroom: install
+	$(VOILA) --Voila.ip=$(HOST) --pool_size=$(POOL) --MappingKernelManager.cull_interval=60 \
+	  --MappingKernelManager.cull_idle_timeout=$(CULL_IDLE) --MappingKernelManager.cull_connected=True
 
 lab: install
 	$(BIN)/jupyter lab notebooks/

@@ -1,7 +1,7 @@
 """KD Workbench widgets: plotly figures (widgets.plots, pure functions) and the
 interactive controls built on them, used by the notebooks and the Voila app."""
 from . import plots
-from .app import app
+from .app import Dashboard, app
 from .collapse_lab import CollapseLab
 from .dark_knowledge import DarkKnowledgeMap
 from .exercises_tab import ExercisesTab, quiz
@@ -13,5 +13,5 @@ from .relation_lab import RelationLab
 from .runner import RunController
 from .temperature import TemperatureExplorer
 
-__all__ = ["plots", "app", "CollapseLab", "DarkKnowledgeMap", "DistillationLab", "FeatureLab", "LLMLab", "NextTokenViewer",
+__all__ = ["plots", "app", "Dashboard", "CollapseLab", "DarkKnowledgeMap", "DistillationLab", "FeatureLab", "LLMLab", "NextTokenViewer",
            "RelationLab", "RunController", "TemperatureExplorer", "ExercisesTab", "quiz"]

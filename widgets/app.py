@@ -66,70 +66,77 @@ TABS = [("Soft labels", TemperatureExplorer), ("Dark knowledge", DarkKnowledgeMa
         ("LLM", LLMTab), ("Collapse", CollapseTab), ("Exercises", ExercisesTab)]
 
 
-def app(splits=None, query=None):
-    """The dashboard. Each tab is built when first opened: every plotly FigureWidget
-    sends its own copy of plotly's widget code (~5 MB) to the browser, so building all
-    of them up front would make the page take many seconds longer to appear.
+class Dashboard(W.VBox):
+    """The dashboard: a title, an introduction, a message line, a link button and one
+    tab per lab. Each tab is built when first opened, so the page appears as soon as the
+    first one is ready. `open_link(query)` opens a tab with its lab's settings from a
+    page's query string."""
 
-    `query` (default: the QUERY_STRING Voila passes to the kernel) opens a tab with its
-    lab's settings, e.g. "tab=Distillation lab&scenario=left-out digit"; what cannot be
-    applied is ignored and named in a note."""
-    splits = splits or wb.data.load("digits")
-    boxes = [W.VBox([W.HTML("<i>Loading…</i>")]) for _ in TABS]
-    message = Message()
-    tabs = W.Tab(children=boxes, titles=[title for title, _ in TABS])
-    built = {}
+    def __init__(self, splits=None):
+        self.splits = splits or wb.data.load("digits")
+        self.boxes = [W.VBox([W.HTML("<i>Loading…</i>")]) for _ in TABS]
+        self.message = Message()
+        self.tabs = W.Tab(children=self.boxes, titles=[title for title, _ in TABS])
+        self.built = {}
+        self.tabs.observe(guarded(self.message, lambda change: self.open_tab(change["new"])), names="selected_index")
+        self.open_tab(0)
+        self.link_button = W.Button(description="Link to these settings", icon="link", layout=W.Layout(width="220px"))
+        self.link = W.HTML()
+        self.link_button.on_click(guarded(self.message, self.show_link))
+        super().__init__([W.HTML(INTRO), self.message, W.HBox([self.link_button, self.link]), self.tabs])
 
-    def open_tab(index):
-        if index is not None and index not in built:
-            built[index] = TABS[index][1](splits)
-            boxes[index].children = [built[index].widget]
+    def open_tab(self, index):
+        if index is not None and index not in self.built:
+            self.built[index] = TABS[index][1](self.splits)
+            self.boxes[index].children = [self.built[index].widget]
 
-    def lab_of(index):
-        obj = built.get(index)
-        return getattr(obj, "lab", obj) if obj is not None and url_settings.controls(getattr(obj, "lab", obj)) \
-            else None
+    def lab_of(self, index):
+        """The object whose controls a link sets on tab `index` (None: a tab without settings)."""
+        obj = self.built.get(index)
+        lab = getattr(obj, "lab", obj)
+        return lab if obj is not None and url_settings.controls(lab) else None
 
-    def show_link(_):
-        lab = lab_of(tabs.selected_index)
+    def show_link(self, _=None):
+        lab = self.lab_of(self.tabs.selected_index)
         if lab is None:
-            link.value = "<i>This tab has no settings to share.</i>"
+            self.link.value = "<i>This tab has no settings to share.</i>"
             return
-        query = url_settings.link(TABS[tabs.selected_index][0], lab)
-        link.value = (f"<span class='kd-link'>Add this to the page's address to share these settings: "
-                      f"<code>{html.escape(query)}</code></span>")
+        query = url_settings.link(TABS[self.tabs.selected_index][0], lab)
+        self.link.value = (f"<span class='kd-link'>Add this to the page's address to share these settings: "
+                           f"<code>{html.escape(query)}</code></span>")
 
-    tabs.observe(guarded(message, lambda change: open_tab(change["new"])), names="selected_index")
-    open_tab(0)
-    link_button = W.Button(description="Link to these settings", icon="link", layout=W.Layout(width="220px"))
-    link = W.HTML()
-    link_button.on_click(guarded(message, show_link))
-    text = os.environ.get("QUERY_STRING", "") if query is None else query
-    guarded(message, lambda: _apply_query(text, tabs, open_tab, lab_of, message))()
-    return W.VBox([W.HTML(INTRO), message, W.HBox([link_button, link]), tabs])
+    def open_link(self, query):
+        """Open the query's tab and apply its settings, e.g. "tab=Distillation lab&scenario=
+        left-out digit"; what cannot be applied is ignored and named in the message line."""
+        guarded(self.message, lambda: self._apply(url_settings.parse(query or "")))()
+
+    def _apply(self, settings):
+        if not settings:
+            return
+        titles = [t for t, _ in TABS]
+        tab = settings.pop("tab", None)
+        notes = []
+        if tab is not None and tab not in titles:
+            notes.append(f"ignored tab={tab!r}: must be one of {titles}")
+            tab = None
+        if tab is not None:
+            index = titles.index(tab)
+            self.tabs.selected_index = index
+            self.open_tab(index)
+            lab = self.lab_of(index)
+            if lab is None and settings:
+                notes.append(f"ignored {', '.join(settings)}: the {tab} tab has no settings")
+            elif lab is not None:
+                notes += url_settings.apply(lab, settings)
+        elif settings:
+            notes.append(f"ignored {', '.join(settings)}: say which tab they are for (tab=...)")
+        if notes:
+            self.message.info("Settings from the link: " + "; ".join(notes))
 
 
-def _apply_query(text, tabs, open_tab, lab_of, message):
-    """Open the query's tab and apply its settings; say what was ignored."""
-    settings = url_settings.parse(text)
-    if not settings:
-        return
-    titles = [t for t, _ in TABS]
-    tab = settings.pop("tab", None)
-    notes = []
-    if tab is not None and tab not in titles:
-        notes.append(f"ignored tab={tab!r}: must be one of {titles}")
-        tab = None
-    if tab is not None:
-        index = titles.index(tab)
-        tabs.selected_index = index
-        open_tab(index)
-        lab = lab_of(index)
-        if lab is None and settings:
-            notes.append(f"ignored {', '.join(settings)}: the {tab} tab has no settings")
-        elif lab is not None:
-            notes += url_settings.apply(lab, settings)
-    elif settings:
-        notes.append(f"ignored {', '.join(settings)}: say which tab they are for (tab=...)")
-    if notes:
-        message.info("Settings from the link: " + "; ".join(notes))
+def app(splits=None, query=None):
+    """The dashboard, opened at the settings of `query` (default: the QUERY_STRING that
+    Voila passes to the kernel)."""
+    dashboard = Dashboard(splits)
+    dashboard.open_link(os.environ.get("QUERY_STRING", "") if query is None else query)
+    return dashboard
