@@ -51,3 +51,14 @@ def test_agreement_accuracy_and_calibration(digits, teacher):
     assert wb.analysis.expected_calibration_error(sure, (labels + 1) % 10) == pytest.approx(1.0, abs=1e-4)
     row = wb.analysis.report(teacher, digits.test, teacher=teacher)
     assert row["agreement"] == 1.0 and 0 <= row["ece"] < 0.2
+
+
+@pytest.mark.parametrize("scale,n_bins", [(0.5, 15), (3.0, 15), (10.0, 10)])
+def test_calibration_error_matches_torchmetrics(scale, n_bins):
+    from torchmetrics.functional.classification import multiclass_calibration_error
+    g = torch.Generator().manual_seed(int(scale * 10))
+    logits = torch.randn(500, 10, generator=g) * scale
+    labels = torch.where(torch.rand(500, generator=g) < 0.7, logits.argmax(1), torch.randint(0, 10, (500,), generator=g))
+    ours = wb.analysis.expected_calibration_error(logits, labels, n_bins=n_bins)
+    ref = multiclass_calibration_error(torch.softmax(logits, 1), labels, num_classes=10, n_bins=n_bins, norm="l1")
+    assert ours == pytest.approx(ref.item(), abs=1e-6) and ours > 0.01
