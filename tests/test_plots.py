@@ -47,3 +47,12 @@ def test_text_a_learner_types_becomes_a_label_not_html():
     fig = plots.soft_label_bars(torch.tensor([0.5, 0.5]), names)
     labels = "".join(str(x) for t in fig.data for x in t.x)
     assert "<img" not in labels and "&lt;img" in labels and "a &amp; b" in labels
+
+
+def test_a_figure_before_any_run_says_press_run_instead_of_showing_made_up_axes():
+    empty = plots.training_curves({"distilled": [], "hard labels": []})
+    assert [a.text for a in empty.layout.annotations] == ["Press Run to draw this"]
+    assert empty.layout.yaxis.showticklabels is False
+    assert plots.loss_parts({}).layout.annotations[0].text == "Press Run to draw this"
+    drawn = plots.training_curves({"distilled": [{"epoch": 0, "val_acc": 0.5}]})
+    assert not drawn.layout.annotations and drawn.layout.yaxis.showticklabels is not False

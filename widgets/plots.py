@@ -35,7 +35,18 @@ def _layout(fig, title, **kw):
     fig.update_layout(title=title, paper_bgcolor="white", plot_bgcolor="white", **kw)
     fig.update_xaxes(gridcolor=GRID, zerolinecolor=GRID, linecolor=GRID)
     fig.update_yaxes(gridcolor=GRID, zerolinecolor=GRID, linecolor=GRID)
+    if _empty(fig):
+        # before a run: say so, rather than show plotly's made-up axes from -1 to 4
+        fig.update_xaxes(showticklabels=False, zeroline=False)
+        fig.update_yaxes(showticklabels=False, zeroline=False)
+        fig.add_annotation(text="Press Run to draw this", showarrow=False, xref="paper", yref="paper",
+                           x=0.5, y=0.5, font=dict(color="#888"))
     return fig
+
+
+def _empty(fig):
+    """True for a figure with nothing to draw yet: no traces, or only lines without points."""
+    return all(t.type == "scatter" and not len(t.x if t.x is not None else ()) for t in fig.data)
 
 
 def soft_label_bars(probs, classes, hard_label=None, title="Soft labels"):
