@@ -3,20 +3,54 @@ throttled redraws, and a run that never freezes the page.
 
 A lab supplies `prepare(stop)`, which checks its controls (raising ValueError with a
 message for the learner) and returns an iterator whose every `next()` does a small piece
-of work (one optimizer step) and yields the fraction done (or None); and `redraw()`, which pushes the lab's state to its
-figures. The controller drives the iterator as an asyncio task on the kernel's event
-loop, yielding between steps so that the Stop button (a message to the same kernel) is
-handled while a run is in progress."""
+of work (one optimizer step) and yields the fraction done (or None); and `redraw()`, which
+pushes the lab's state to its figures. The controller drives the iterator as an asyncio
+task on the kernel's event loop, so that Stop, a slider moved in another tab, and the
+figures' own replies (all messages to the same kernel) are handled while a run is in
+progress.
+
+How a run shares the kernel, and why. Measured in the Voila app with headless Chromium
+on two busy cores while the Distillation lab ran, ipykernel 7.4, before this design
+(bench/browser_latency.py measures it again):
+
+* A widget message (Stop, a slider) reached the kernel's shell thread 2-10 ms after the
+  click, then waited 0.1-1.2 s for the main loop: the shell thread hands messages over
+  through a ZMQ stream read one message per loop iteration, and each handler needs a few
+  more iterations. Yielding with `sleep(0)` after every step gave the loop one
+  iteration per step, behind the 2-3 replies plotly's figures send after each redraw.
+* Redraws (both figures' whole history serialised) took 60-130 ms, one every 0.1 s:
+  42% of the run's time, and as many figures for the browser to render.
+* With two intra-op threads on busy cores an epoch's evaluation often stalled ~250 ms
+  waiting for its second thread: 300 epochs took 7.4 s in a plain script, 0.9 s on
+  one thread (0.6 s either way when the cores were less busy).
+Stop took 0.7-2.2 s to show "Stopped.", a slider 0.25-1 s to redraw, a 150-epoch run
+6-37 s.
+
+So the controller runs steps for `work_slice` (50 ms), then sleeps `pause` (2 ms) of
+real time, in which the loop drains everything queued; redraws at the end of a slice,
+at most every `min_interval` and so that redrawing takes at most `redraw_share` (10%)
+of the time (the browser spends 2-3 times as long drawing them); runs torch on
+`threads` (1) intra-op thread; and says "Stopped." as soon as Stop is handled (the
+next step sees it; the results are drawn after). Measured the same way: Stop 0.05-0.08
+s, a slider 0.13-0.2 s, a 150-epoch run 1-2 s."""
 import asyncio
+import contextlib
 import threading
 import time
 
 import ipywidgets as W
+import torch
 
 from .live import Message
 
 
 class RunController:
+    work_slice = 0.05  # seconds of steps between two turns of the event loop
+    pause = 0.002  # seconds the loop gets at each turn, to drain queued messages
+    redraw_share = 0.1  # at most this share of a run's time goes to redraws
+    threads = 1  # torch's intra-op threads while a run is in progress; None: leave them alone
+    clock = staticmethod(time.perf_counter)
+
     def __init__(self, prepare, redraw, min_interval=0.1):
         self.prepare, self.redraw, self.min_interval = prepare, redraw, min_interval
         self.run_button = W.Button(description="Run", button_style="primary", icon="play")
@@ -68,19 +102,31 @@ class RunController:
         return self.task
 
     def stop(self):
+        """Ask the run to stop. Its next step sees it; say so now, while the run still
+        evaluates the students it has and draws the results."""
         self.stop_event.set()
+        if self.running:
+            self.stop_button.disabled = True
+            self.message.info("Stopped.")
 
     async def _drive(self, work):
-        last, self._done = 0.0, 0.0
+        """Run `work` in slices of `work_slice` seconds with a real pause after each
+        (see the module's docstring), redrawing at the end of a slice when one is due."""
+        self._done, turn, next_redraw = 0.0, 0.0, 0.0  # the first step ends a slice, with a redraw
         try:
-            for done in work:
-                self._done = done if done is not None else self._done
-                now = time.perf_counter()
-                if now - last >= self.min_interval:
-                    self._redraw()
-                    last = time.perf_counter()
-                await asyncio.sleep(0)  # let the kernel handle Stop, slider moves, ...
-            self._redraw()
+            with _torch_threads(self.threads):
+                for done in work:
+                    self._done = done if done is not None else self._done
+                    now = self.clock()
+                    if now < turn:
+                        continue
+                    if now >= next_redraw:
+                        self._redraw()
+                        cost = self.clock() - now
+                        next_redraw = now + max(self.min_interval, cost / self.redraw_share)
+                    await asyncio.sleep(self.pause)  # Stop, sliders, the figures' replies
+                    turn = self.clock() + self.work_slice
+                self._redraw()
             self.message.info("Stopped." if self.stop_event.is_set() else "Done.")
         except Exception as e:
             self.message.error(e if isinstance(e, ValueError) else f"{type(e).__name__}: {e}")
@@ -92,6 +138,24 @@ class RunController:
         self.redraws += 1
         self.progress.value = self._done
         self.redraw()
+
+
+_threads_before = []  # torch's thread count as each run in progress found it
+
+
+@contextlib.contextmanager
+def _torch_threads(n):
+    """Set torch's intra-op threads to `n` for a run (None: leave them alone); when the
+    last of overlapping runs ends, the number from before the first comes back."""
+    if n is None:
+        yield
+        return
+    _threads_before.append(torch.get_num_threads())
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(_threads_before.pop())
 
 
 def check_diverged(results):
