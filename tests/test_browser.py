@@ -290,7 +290,7 @@ def test_text_a_learner_types_is_shown_never_run(page):
 
 def test_stop_then_run_again_and_the_controls_are_locked_meanwhile(page):
     open_tab(page, "Distillation lab")
-    epochs = type_into(page, "epochs", "2000")
+    epochs = type_into(page, "epochs", "100000")  # long enough that Stop always comes first
     page.locator("button:has-text('Run'):visible").click()
     expect = pytest.importorskip("playwright.sync_api").expect
     page.locator("text=Running… >> visible=true").wait_for(timeout=10_000)

@@ -3,6 +3,7 @@ import html
 import os
 
 import ipywidgets as W
+import torch
 
 import workbench as wb
 
@@ -84,6 +85,9 @@ class Dashboard(W.VBox):
         self.link = W.HTML()
         self.link_button.on_click(guarded(self.message, self.show_link))
         super().__init__([W.HTML(INTRO), self.message, W.HBox([self.link_button, self.link]), self.tabs])
+        # torch imports torch._dynamo (1.9 s, 160 MB) when the first optimizer is built: do it
+        # now, before a preheated kernel meets its learner, not inside the learner's first Run.
+        torch.optim.AdamW([torch.zeros(1, requires_grad=True)])
 
     def open_tab(self, index):
         if index is not None and index not in self.built:
