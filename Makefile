@@ -17,21 +17,27 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-build-isolation -e '.[test]'
 	@echo "$(CURDIR)" > $(STAMP)
 
-VOILA := $(BIN)/voila notebooks/app.ipynb --no-browser --port $(PORT) --strip_sources=True --preheat_kernel=True
+# iopub_timeout: on a busy machine the app's display can reach Voila more than nbclient's
+# default 4 s after its cell ends, and the page would stay blank.
+VOILA := $(BIN)/voila notebooks/app.ipynb --no-browser --port $(PORT) --strip_sources=True --preheat_kernel=True \
+  --VoilaExecutor.iopub_timeout=60
 
 # One learner: a kernel is started and runs the app before the page is asked for.
 app: install
 	$(VOILA) --Voila.ip=127.0.0.1 --pool_size=1
 
-# A class on one machine: POOL kernels kept ready (one per learner as they arrive), each
-# culled after CULL_IDLE seconds without activity; HOST=0.0.0.0 to serve the room's network.
-# See docs/classroom.md for how many learners a machine serves.
-POOL ?= 4
+# A class on one machine: POOL kernels kept ready, one per learner as they arrive (set it
+# to how many arrive together), each used one replaced after FILL_DELAY s (so replacements
+# do not compete with the arrivals for the cores), and culled after CULL_IDLE s without
+# activity. HOST=0.0.0.0 serves the room's network. docs/classroom.md has the measurements.
+POOL ?= 10
+FILL_DELAY ?= 60
 CULL_IDLE ?= 1200
 HOST ?= 127.0.0.1
 classroom: install
-	$(VOILA) --Voila.ip=$(HOST) --pool_size=$(POOL) --MappingKernelManager.cull_interval=60 \
-	  --MappingKernelManager.cull_idle_timeout=$(CULL_IDLE) --MappingKernelManager.cull_connected=True
+	$(VOILA) --Voila.ip=$(HOST) --pool_size=$(POOL) --VoilaKernelManager.fill_delay=$(FILL_DELAY) \
+	  --MappingKernelManager.cull_interval=60 --MappingKernelManager.cull_idle_timeout=$(CULL_IDLE) \
+	  --MappingKernelManager.cull_connected=True
 
 lab: install
 	$(BIN)/jupyter lab notebooks/
