@@ -3,11 +3,13 @@
 1. server-side time of one temperature-slider update (the value set, the handler run,
    the figure updated);
 2. time from Run to the first curve point in the distillation lab;
-3. Voila start to the first rendered figure in headless Chromium (skipped without one)."""
+3. the app as `make app` serves it, in headless Chromium (skipped without one): page to
+   first figure with a preheated kernel, the data sent over the websocket with every tab
+   open, a run's time, slider redraws idle and while a lab runs, Stop to "Stopped.", and
+   the kernel's memory (PSS); each with its target from the classroom issue."""
 import asyncio
 import pathlib
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -17,12 +19,16 @@ import torch
 
 import workbench as wb
 from widgets import DistillationLab, TemperatureExplorer
+from widgets.app import TABS
+
+import browser_latency  # bench/ is on the path when this file runs
+from load_test import children, free_port, pss_mb, start_classroom, wait_for_pool
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def row(label, value, unit, target, ok):
-    print(f"{label:62s} {value:8.1f} {unit:3s} target {target:9s} {'ok' if ok else 'MISSED'}")
+    print(f"{label:62s} {value:8.2f} {unit:3s} target {target:9s} {'ok' if ok else 'MISSED'}")
 
 
 def slider_update_ms(splits):
@@ -55,36 +61,44 @@ def run_to_first_point_s(splits):
     return asyncio.run(go())
 
 
-def voila_first_figure_s():
+def classroom_rows():
+    """The app as `make app` serves it (one preheated kernel), in headless Chromium:
+    [(label, value, unit, target or None)]. None without chromium."""
     chromium = shutil.which("chromium")
     if not chromium:
         return None
     from playwright.sync_api import sync_playwright
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    t0 = time.perf_counter()
-    proc = subprocess.Popen([str(pathlib.Path(sys.executable).with_name("voila")), "notebooks/app.ipynb",
-                             "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1"], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    port = free_port()
+    proc = start_classroom(port, pool=1, log=subprocess.DEVNULL)
+    rows = []
     try:
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for_pool(proc, 1, timeout=120)
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
-            page = browser.new_page()
+            browser = pw.chromium.launch(executable_path=chromium, args=browser_latency.CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            received = []
+            page.on("websocket", lambda ws: ws.on("framereceived", lambda frame: received.append(len(frame))))
+            t0 = time.perf_counter()
             page.goto(f"http://127.0.0.1:{port}/", timeout=120_000)
-            page.wait_for_selector(".js-plotly-plot .bars .point path", state="attached", timeout=120_000)
-            elapsed = time.perf_counter() - t0
+            page.wait_for_selector(browser_latency.BARS, state="attached", timeout=120_000)
+            rows.append(("page opened -> first figure (preheated kernel)", time.perf_counter() - t0, "s", 5.0))
+            for title, _ in TABS[1:]:
+                before = page.locator(".js-plotly-plot").count()
+                browser_latency.open_tab(page, title)
+                if title != "Exercises":
+                    page.wait_for_function(f"() => document.querySelectorAll('.js-plotly-plot').length > {before}",
+                                           timeout=60_000)
+            page.wait_for_timeout(1000)
+            rows.append((f"websocket data with every tab open ({page.locator('.js-plotly-plot').count()} figures)",
+                         sum(received) / 1e6, "MB", 10.0))
+            rows += [(label, value, "s", target) for label, value, target in browser_latency.measure(page)]
+            kernels = children(proc.pid)
+            rows.append(("the learner's kernel after all of this, PSS", max(pss_mb(k) for k in kernels), "MB", None))
             browser.close()
-        return elapsed
     finally:
         proc.terminate()
-        proc.wait()
+        proc.wait(timeout=60)
+    return rows
 
 
 def main():
@@ -97,11 +111,15 @@ def main():
     warm = run_to_first_point_s(splits)
     print(f"{'Run to the first curve point, first Run in a fresh kernel':62s} {cold:8.1f} s")
     row("Run to the first curve point in the lab (later Runs)", warm, "s", "<= 1 s", warm <= 1)
-    voila = voila_first_figure_s()
-    if voila is None:
-        print("Voila start to first rendered figure: skipped (no chromium on PATH)")
-    else:
-        print(f"{'Voila start to first rendered figure (headless Chromium)':62s} {voila:8.1f} s")
+    rows = classroom_rows()
+    if rows is None:
+        print("The app in a browser: skipped (no chromium on PATH)")
+        return
+    for label, value, unit, target in rows:
+        if target is None:
+            print(f"{label:62s} {value:8.2f} {unit}")
+        else:
+            row(label, value, unit, f"<= {target:g} {unit}", value <= target)
 
 
 if __name__ == "__main__":
