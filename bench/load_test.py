@@ -22,18 +22,13 @@ import sys
 import tempfile
 import time
 
+from browser_latency import CHROMIUM_ARGS, free_port  # bench/ is on the path when this file runs
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
 FIGURE = ".js-plotly-plot .main-svg"
 MACHINE_GB = 24
 EXTRA = []
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def pss_mb(pid):
