@@ -308,6 +308,24 @@ def test_stop_then_run_again_and_the_controls_are_locked_meanwhile(page):
     assert not page.query_selector_all(".kd-error:visible") and not page.errors
 
 
+def test_a_run_that_blows_up_inside_the_lab_ends_with_a_message_not_silence(page):
+    """The engine stops a diverging run (Result.diverged) and the lab raises: the page
+    says what happened and what to change, and the controls come back."""
+    open_tab(page, "Distillation lab")
+    type_into(page, "epochs", "5")
+    lr = type_into(page, "learning rate", "1000")
+    page.locator("button:has-text('Run'):visible").click()
+    error = page.locator(".kd-error:visible")
+    error.wait_for(timeout=60_000)
+    assert "diverged" in error.inner_text() and "Lower the learning rate" in error.inner_text()
+    pytest.importorskip("playwright.sync_api").expect(lr).to_be_enabled(timeout=5_000)
+    page.wait_for_timeout(500)
+    assert not page.locator("text=Press Run to draw this >> visible=true").count()  # the epoch it trained is drawn
+    page.screenshot(path=str(SHOTS / "diverged.png"))
+    type_into(page, "learning rate", "0.01")
+    assert "Traceback" not in page.inner_text("body") and not page.errors
+
+
 def test_a_link_opens_the_lab_with_its_settings(page, app_url):
     bad = "%3Cimg%20src%3Dx%20onerror%3D%22document.title%3D'XSS'%22%3E"
     linked = page.context.browser.new_page(viewport={"width": 1400, "height": 1000})

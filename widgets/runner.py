@@ -130,6 +130,8 @@ class RunController:
             self.message.info("Stopped." if self.stop_event.is_set() else "Done.")
         except Exception as e:
             self.message.error(e if isinstance(e, ValueError) else f"{type(e).__name__}: {e}")
+            with contextlib.suppress(Exception):  # draw what was trained before it failed
+                self._redraw()
         finally:
             self.run_button.disabled, self.stop_button.disabled = False, True
             self._set_locked(False)
