@@ -159,3 +159,13 @@ def test_the_llm_scenarios_are_the_settings_whose_lessons_are_asserted():
     lab.picker.menu.value = "reverse KL"
     assert lab.configs()["white-box"] == wb.llm.LLMConfig(loss="reverse_kl",
                                                           rounds=wb.llm.experiments.rounds_for(1200))
+
+
+def test_moving_a_control_away_from_the_scenario_clears_the_menu_and_its_promise(digits):
+    lab = DistillationLab(digits)
+    lab.picker.menu.value = "left-out digit"
+    assert lab.picker.menu.value == "left-out digit" and lab.picker.outcome.value  # setting it did not clear it
+    lab.seed.value = 3  # not part of any scenario: the claim holds over seeds
+    assert lab.picker.menu.value == "left-out digit"
+    lab.lr.value = 1000.0
+    assert lab.picker.menu.value == "(choose one)" and lab.picker.outcome.value == ""

@@ -19,6 +19,18 @@ class ScenarioPicker:
         self.outcome = W.HTML(self.outcome_html(scenarios[first][1]), layout=W.Layout(width="420px"))
         self.menu.observe(lambda change: self.use(change["new"]), names="value")
         self.widget = W.VBox([self.menu, self.outcome])
+        self._using = False
+        for control in defaults:  # a control moved away from the scenario: the menu no longer names it
+            if hasattr(lab, control):
+                getattr(lab, control).observe(self._edited, names="value")
+
+    def _edited(self, _):
+        name = self.menu.value
+        if self._using or name not in self.scenarios:
+            return
+        wanted = {**self.defaults, **self.scenarios[name][0]}
+        if any(getattr(self.lab, c).value != v for c, v in wanted.items() if hasattr(self.lab, c)):
+            self.menu.value = "(choose one)"
 
     @staticmethod
     def outcome_html(shows):
@@ -30,9 +42,13 @@ class ScenarioPicker:
             self.outcome.value = ""
             return
         changes, shows = self.scenarios[name]
-        for control, value in {**self.defaults, **changes}.items():
-            try:
-                getattr(self.lab, control).value = value
-            except TraitError:  # an option this lab was built without (another data set's teacher): keep it
-                pass
+        self._using = True
+        try:
+            for control, value in {**self.defaults, **changes}.items():
+                try:
+                    getattr(self.lab, control).value = value
+                except TraitError:  # an option this lab was built without (another data set's teacher): keep it
+                    pass
+        finally:
+            self._using = False
         self.outcome.value = self.outcome_html(shows)
