@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 
 import pytest
 
@@ -389,3 +390,36 @@ def test_a_figure_still_draws_when_its_plotly_code_cannot_be_fetched(page, tmp_p
             assert len(other.query_selector_all(BARS)) == 3
         finally:
             other.close()
+
+
+def test_a_script_in_any_text_box_or_any_link_setting_never_runs(page, app_url):
+    """The XSS string typed into every text box of every tab, then put into every
+    setting of every lab's link: no script runs and no tag is made of it."""
+    from widgets.app import TABS
+    injected = "() => document.querySelectorAll('.widget-html img, .widget-htmlmath img, .js-plotly-plot img, " \
+               ".kd-info img, .kd-error img').length"
+    queries = []
+    for title, _ in TABS:
+        open_tab(page, title)
+        boxes = page.locator(".widget-text input[type=text]:visible, .widget-textarea textarea:visible")
+        for i in range(boxes.count()):
+            if boxes.nth(i).is_enabled():
+                boxes.nth(i).fill(XSS)
+                boxes.nth(i).press("Enter")
+        page.wait_for_timeout(700)
+        assert page.title() != "XSS" and page.evaluate(injected) == 0, title
+        page.locator("button:has-text('Link to these settings')").click()
+        shown = page.locator(".kd-link code")
+        if shown.count():
+            names = [kv.split("=")[0] for kv in shown.inner_text().lstrip("?").split("&")]
+            queries.append("&".join([f"tab={urllib.parse.quote(title)}"] +
+                                    [f"{n}={urllib.parse.quote(XSS)}" for n in names if n != "tab"]))
+    assert len(queries) >= 5  # every lab has settings to share
+    linked = page.context.browser.new_page()
+    try:
+        for query in queries:
+            linked.goto(f"{app_url}?{query}", timeout=120_000)
+            linked.locator("text=Settings from the link >> visible=true").wait_for(timeout=120_000)
+            assert linked.title() != "XSS" and linked.evaluate(injected) == 0, query
+    finally:
+        linked.close()
