@@ -1,26 +1,62 @@
 """Argument checks shared by the public functions: each raises ValueError naming the
 parameter, what is allowed, and the value that was given."""
 import math
+import numbers
 
 import torch
 
 
+def _real(value):
+    """value as a Python float when it is a finite real number (NumPy scalars included,
+    bools not), else None."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _integer(value):
+    """value as a Python int when it is an integer (NumPy integers included, bools not), else None."""
+    return None if isinstance(value, bool) or not isinstance(value, numbers.Integral) else int(value)
+
+
 def positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+    """A finite number > 0, returned as a float."""
+    x = _real(value)
+    if x is None or x <= 0:
         raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return value
+    return x
+
+
+def non_negative(name, value):
+    """A finite number >= 0, returned as a float."""
+    x = _real(value)
+    if x is None or x < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return x
 
 
 def positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+    """An integer >= 1, returned as an int."""
+    n = _integer(value)
+    if n is None or n <= 0:
         raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    return value
+    return n
+
+
+def non_negative_int(name, value):
+    """An integer >= 0, returned as an int."""
+    n = _integer(value)
+    if n is None or n < 0:
+        raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+    return n
 
 
 def unit_interval(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0.0 <= value <= 1.0):
+    """A number in [0, 1], returned as a float."""
+    x = _real(value)
+    if x is None or not 0.0 <= x <= 1.0:
         raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
-    return value
+    return x
 
 
 def one_of(name, value, allowed):

@@ -1,4 +1,5 @@
 """DistillConfig: every hyperparameter of a run in one validated place."""
+import warnings
 from dataclasses import dataclass, replace
 
 from . import _check
@@ -36,20 +37,13 @@ class DistillConfig:
     relation_pair: tuple = None
 
     def __post_init__(self):
-        _check.positive("temperature", self.temperature)
-        _check.unit_interval("alpha", self.alpha)
-        _check.positive_int("epochs", self.epochs)
-        _check.positive("lr", self.lr)
-        _check.positive_int("batch_size", self.batch_size)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
+        numbers = {"temperature": _check.positive, "alpha": _check.unit_interval, "epochs": _check.positive_int,
+                   "lr": _check.positive, "batch_size": _check.positive_int, "seed": _check.non_negative_int,
+                   "weight_decay": _check.non_negative, "feature_weight": _check.non_negative,
+                   "relation_weight": _check.non_negative}
+        for name, check in numbers.items():  # NumPy scalars (a sweep's values) become plain numbers
+            object.__setattr__(self, name, check(name, getattr(self, name)))
         _check.one_of("optimizer", self.optimizer, OPTIMIZERS)
-        if isinstance(self.weight_decay, bool) or not isinstance(self.weight_decay, (int, float)) or not self.weight_decay >= 0:
-            raise ValueError(f"weight_decay must be a number >= 0, got {self.weight_decay!r}")
-        for name in ("feature_weight", "relation_weight"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
-                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
         _check.one_of("feature_loss", self.feature_loss, FEATURE_LOSSES)
         _check.one_of("relation_loss", self.relation_loss, RELATION_LOSSES)
         pairs = tuple(tuple(p) if isinstance(p, (list, tuple)) else p for p in self.feature_pairs)
@@ -66,6 +60,15 @@ class DistillConfig:
                 raise ValueError(f"relation_pair must be a (teacher_layer, student_layer) pair or None (the logits), "
                                  f"got {self.relation_pair!r}")
             object.__setattr__(self, "relation_pair", pair)
+        if self.relation_weight > 0 and self.batch_size < 3:
+            raise ValueError(f"batch_size must be >= 3 when relation_weight > 0 (relations compare pairs and "
+                             f"triplets of examples in a batch), got {self.batch_size}")
+        unused = [name for name, weight, setting in (("feature_pairs", self.feature_weight, self.feature_pairs),
+                                                      ("relation_pair", self.relation_weight, self.relation_pair))
+                  if setting and weight == 0]
+        if unused:
+            warnings.warn(f"{', '.join(unused)} set but its weight is 0, so it has no effect: set "
+                          f"{' and '.join(n.split('_')[0] + '_weight' for n in unused)} > 0 to use it", stacklevel=3)
 
     def replace(self, **changes):
         """A copy with some fields changed (validated again)."""
