@@ -111,3 +111,21 @@ def test_a_diverging_run_stops_and_says_where(digits, optimizer):
     fine = wb.train(wb.models.build("mlp", digits.input_shape, digits.num_classes, hidden=(32,)), digits,
                     wb.DistillConfig(lr=1e-2, optimizer=optimizer, epochs=5))
     assert fine.diverged is None and len(fine.history) == 5
+
+
+def test_batches_of_one_train_a_student_without_batchnorm_and_are_refused_with_it(digits, student_factory):
+    small = dataclasses.replace(digits, train=wb.data.subsample(digits.train, 0.02))
+    run = wb.steps(student_factory(digits), small, wb.DistillConfig(batch_size=1, epochs=1, alpha=0.0))
+    kinds = [event.kind for event in run]
+    assert kinds.count("step") == len(small.train) > 1  # every example is a batch, none dropped
+    cnn = wb.models.build("cnn", digits.input_shape, digits.num_classes, channels=(4, 8))  # has BatchNorm
+    with pytest.raises(ValueError, match="batch_size must be >= 2 for a student with BatchNorm"):
+        wb.train(cnn, small, wb.DistillConfig(batch_size=1, epochs=1, alpha=0.0))
+
+
+def test_a_single_number_is_one_hidden_layer():
+    a = wb.models.build("mlp", (1, 8, 8), 10, hidden=32)
+    b = wb.models.build("mlp", (1, 8, 8), 10, hidden=(32,))
+    assert [p.shape for p in a.parameters()] == [p.shape for p in b.parameters()]
+    with pytest.raises(ValueError, match="hidden must be an integer >= 1, got 0"):
+        wb.models.build("mlp", (1, 8, 8), 10, hidden=0)

@@ -38,8 +38,8 @@ class FeatureLab(TwoStudentsLab):
                                          "attention transfer: match spatial attention maps (conv layers)"])
 
     def with_term(self, cfg):
-        return cfg.replace(feature_weight=self.weight.value, feature_loss=self.loss.value,
-                           feature_pairs=[(self.teacher_layer.value, self.student_layer.value)])
+        pairs = [(self.teacher_layer.value, self.student_layer.value)] if self.weight.value > 0 else ()
+        return cfg.replace(feature_weight=self.weight.value, feature_loss=self.loss.value, feature_pairs=pairs)
 
     def start(self, teacher):
         self.teacher_feats = wb.analysis.features(teacher, self.probe.x, self.teacher_layer.value)

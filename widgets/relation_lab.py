@@ -50,8 +50,8 @@ class RelationLab(TwoStudentsLab):
         return "cosine" if LOSSES[self.loss.value] == "similarity" else "distance"
 
     def with_term(self, cfg):
-        return cfg.replace(relation_weight=self.weight.value, relation_loss=LOSSES[self.loss.value],
-                           relation_pair=(self.teacher_layer.value, self.student_layer.value))
+        pair = (self.teacher_layer.value, self.student_layer.value) if self.weight.value > 0 else None
+        return cfg.replace(relation_weight=self.weight.value, relation_loss=LOSSES[self.loss.value], relation_pair=pair)
 
     def start(self, teacher):
         feats = wb.analysis.features(teacher, self.probe.x, self.teacher_layer.value)

@@ -76,7 +76,7 @@ _BUILDERS = {"mlp": (mlp, {"hidden"}), "cnn": (cnn, {"channels"}), "resnet": (re
 
 def build(name, input_shape, num_classes, **size):
     """Build a model by name (one of ARCHITECTURES); `size` sets its widths, e.g.
-    build("mlp", (1, 8, 8), 10, hidden=(32,))."""
+    build("mlp", (1, 8, 8), 10, hidden=(32,)) (a single number is one layer: hidden=32)."""
     _check.one_of("name", name, ARCHITECTURES)
     fn, allowed = _BUILDERS[name]
     unknown = sorted(set(size) - allowed)
@@ -88,6 +88,8 @@ def build(name, input_shape, num_classes, **size):
                          f"use 'mlp' for flat inputs")
     _check.positive_int("num_classes", num_classes)
     for key, widths in size.items():
+        if key != "blocks" and not isinstance(widths, (tuple, list)):
+            size[key] = widths = (widths,)  # hidden=32: one layer of 32
         for w in (widths if isinstance(widths, (tuple, list)) else [widths]):
             _check.positive_int(key, w)
     return fn(input_shape, num_classes, **size)

@@ -67,12 +67,13 @@ def _optimizer(cfg, params, device):
     return cls(params, lr=cfg.lr, weight_decay=cfg.weight_decay, **fused)
 
 
-def _batches(n, batch_size, generator, device):
-    """Shuffled index batches; a final batch of one is dropped (BatchNorm cannot use it)."""
+def _batches(n, batch_size, generator, device, drop_single):
+    """Shuffled index batches; with `drop_single`, a final batch of one is dropped
+    (BatchNorm and the relation terms cannot use it)."""
     order = torch.randperm(n, generator=generator).to(device)
     for i in range(0, n, batch_size):
         idx = order[i:i + batch_size]
-        if len(idx) > 1 or n == 1:
+        if len(idx) > 1 or n == 1 or not drop_single:
             yield idx
 
 
@@ -92,6 +93,9 @@ def steps(student, splits, cfg, teacher=None, stop=None):
     (the last two when their weights are set; see DistillConfig) and the history
     records each term apart: "kd", "ce", "feature", "relation"."""
     _check_run(student, splits, cfg, teacher)
+    batch_norm = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in student.modules())
+    if batch_norm and cfg.batch_size == 1:
+        raise ValueError("batch_size must be >= 2 for a student with BatchNorm (it normalises over the batch), got 1")
     train, device = splits.train, splits.train.x.device
     student.to(device)
     out = predict(student, train.x[:2])
@@ -123,7 +127,7 @@ def steps(student, splits, cfg, teacher=None, stop=None):
         for epoch in range(1, cfg.epochs + 1):
             student.train()
             sums, seen, correct = {}, 0, 0
-            for idx in _batches(len(train), cfg.batch_size, gen, device):
+            for idx in _batches(len(train), cfg.batch_size, gen, device, batch_norm or cfg.relation_weight > 0):
                 if stop is not None and stop.is_set():
                     result.stopped = True
                     break
