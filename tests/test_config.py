@@ -50,3 +50,11 @@ def test_a_term_set_without_its_weight_warns_that_it_does_nothing():
 def test_relations_need_at_least_three_examples_per_batch():
     with pytest.raises(ValueError, match="batch_size must be >= 3 when relation_weight > 0.*got 2"):
         wb.DistillConfig(relation_weight=1.0, batch_size=2)
+
+
+@pytest.mark.parametrize("device", ["gpu", "cuda:x", 0])
+def test_a_device_that_does_not_exist_is_named_with_the_choices(device):
+    with pytest.raises(ValueError, match=r"device must be one of \['cuda', 'mps', 'cpu'\].*got"):
+        wb.data.load("digits", device=device)
+    with pytest.raises(ValueError, match="device must be one of"):
+        wb.teachers.get("digits/mlp-large", device=device)

@@ -129,3 +129,16 @@ def test_a_single_number_is_one_hidden_layer():
     assert [p.shape for p in a.parameters()] == [p.shape for p in b.parameters()]
     with pytest.raises(ValueError, match="hidden must be an integer >= 1, got 0"):
         wb.models.build("mlp", (1, 8, 8), 10, hidden=0)
+
+
+def test_a_student_that_returns_a_tuple_is_named(digits):
+    class TwoOutputs(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = torch.nn.Linear(64, 10)
+
+        def forward(self, x):
+            return self.fc(x.flatten(1)), x
+
+    with pytest.raises(ValueError, match="a model must return one tensor of logits, got tuple"):
+        wb.train(TwoOutputs(), digits, wb.DistillConfig(epochs=1, alpha=0.0))

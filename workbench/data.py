@@ -13,7 +13,7 @@ from sklearn.model_selection import train_test_split
 
 from . import _check
 from .cache import cache_dir
-from .device import pick_device
+from .device import as_device
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def load(name="digits", device=None, root=None, download=True, seed=0):
     `root` (torchvision sets only) defaults to the cache; `download=False` never touches
     the network and raises FileNotFoundError naming the folder when files are missing."""
     _check.one_of("name", name, DATASETS)
-    device = torch.device(device) if device is not None else pick_device()
+    device = as_device(device)
     if name == "digits":
         splits = _digits(seed)
     elif name in SYNTHETIC:

@@ -24,6 +24,23 @@ def pick_device():
     return torch.device("cpu")
 
 
+def as_device(device):
+    """`device` as a torch.device: None picks the best one here (pick_device); otherwise a
+    torch.device or one of DEVICES, optionally with an index ("cuda:1")."""
+    if device is None:
+        return pick_device()
+    if isinstance(device, torch.device):
+        return device
+    if not isinstance(device, str) or device.split(":")[0] not in DEVICES:
+        raise ValueError(f"device must be one of {list(DEVICES)} (with an index if you like, 'cuda:1') or None "
+                         f"for the best one here, got {device!r}")
+    try:
+        return torch.device(device)
+    except RuntimeError:
+        raise ValueError(f"device must be one of {list(DEVICES)} (with an index if you like, 'cuda:1') or None "
+                         f"for the best one here, got {device!r}") from None
+
+
 def seed_everything(seed):
     """Seed Python, NumPy and torch (all devices) so the same seed gives the same curve."""
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:

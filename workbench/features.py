@@ -20,7 +20,11 @@ def predict_features(model, x, layers, chunk=4096):
     try:
         with models.tap(model, layers) as tapped, autocast(x.device):
             for i in range(0, len(x), chunk):
-                logits.append(model(x[i:i + chunk]).float())
+                out = model(x[i:i + chunk])
+                if not isinstance(out, torch.Tensor):
+                    raise ValueError(f"a model must return one tensor of logits, got {type(out).__name__}: "
+                                     f"wrap it so that forward() returns the logits alone")
+                logits.append(out.float())
                 for name in layers:
                     feats[name].append(tapped[name].float())
     finally:

@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 from .. import cache, data, models
 from .._check import one_of
 from ..config import DistillConfig
-from ..device import pick_device, seed_everything
+from ..device import as_device, seed_everything
 from ..train import train
 
 SHIPPED_DIR = pathlib.Path(__file__).parent / "checkpoints"
@@ -126,7 +126,7 @@ def get(name, device=None, progress=True):
     Looks for the shipped checkpoint, then the cache, and trains (and caches) it when
     neither is usable; a corrupt file is rebuilt with a warning."""
     one_of("name", name, RECIPES)
-    device = torch.device(device) if device is not None else pick_device()
+    device = as_device(device)
     model = _blank(RECIPES[name])
     check = _validator(name, model)
     shipped, cached = SHIPPED_DIR / _file_name(name), cache.cache_dir("teachers") / _file_name(name)
