@@ -111,3 +111,23 @@ def test_linear_cka_is_one_under_rotation_and_scaling_and_low_for_unrelated_feat
     assert wb.analysis.linear_cka(x, torch.randn(200, 9, generator=g)) < 0.15
     with pytest.raises(ValueError, match="same examples"):
         wb.analysis.linear_cka(x, x[:10])
+
+
+@pytest.mark.parametrize("n, d1, d2", [(300, 12, 20), (40, 500, 30), (40, 30, 500)])
+def test_linear_cka_gram_and_feature_forms_agree(n, d1, d2):
+    g = torch.Generator().manual_seed(n + d1)
+    x = torch.randn(n, d1, generator=g, dtype=torch.float64)
+    y = x[:, :min(d1, d2)].repeat(1, d2 // min(d1, d2) + 1)[:, :d2] + torch.randn(n, d2, generator=g, dtype=torch.float64)
+    xc, yc = x - x.mean(0), y - y.mean(0)
+    feature_form = ((yc.t() @ xc).norm() ** 2 / ((xc.t() @ xc).norm() * (yc.t() @ yc).norm())).item()
+    assert wb.analysis.linear_cka(x, y) == pytest.approx(feature_form, rel=1e-9)
+    assert 0.05 < feature_form < 0.99  # related but not equal: a value the two forms could disagree on
+
+
+def test_linear_cka_of_very_wide_features_needs_only_the_examples_gram_matrices():
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.randn(16, 3, generator=g), torch.randn(16, 3, generator=g)
+    wide = torch.randn(3, 300_000, generator=g) / 300_000 ** 0.5  # nearly orthonormal rows; d × d would be 720 GB
+    assert wb.analysis.linear_cka(a @ wide, 2 * a @ wide) == pytest.approx(1.0, abs=1e-9)
+    narrow = wb.analysis.linear_cka(a, b)  # the same examples' relations, 3 features wide
+    assert wb.analysis.linear_cka(a @ wide, b @ wide) == pytest.approx(narrow, abs=0.02) and narrow < 0.9

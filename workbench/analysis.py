@@ -114,13 +114,20 @@ def linear_cka(x, y):
     """Linear centred kernel alignment (Kornblith et al. 2019) of two feature matrices
     of the same examples (n × d₁, n × d₂; widths may differ):
 
-        CKA = ‖Yᵀ X‖²_F / (‖Xᵀ X‖_F · ‖Yᵀ Y‖_F),  X, Y centred per column.
+        CKA = ‖Yᵀ X‖²_F / (‖Xᵀ X‖_F · ‖Yᵀ Y‖_F),  X, Y centred per column,
+
+    or, the same number from the n × n Gram matrices K = X Xᵀ and L = Y Yᵀ when the
+    features are wider than there are examples (a conv layer's d can be far above n):
+    ⟨K, L⟩_F / (‖K‖_F · ‖L‖_F). Either way memory is min(n, d)², never d² for n ≪ d.
 
     1 for features equal up to rotation and isotropic scaling, near 0 for unrelated ones."""
     x, y = x.flatten(1).double(), y.flatten(1).double()
     if len(x) != len(y):
         raise ValueError(f"x and y must describe the same examples, got {len(x)} and {len(y)} rows")
     x, y = x - x.mean(0), y - y.mean(0)
+    if len(x) < max(x.shape[1], y.shape[1]):
+        k, l = x @ x.t(), y @ y.t()
+        return ((k * l).sum() / (k.norm() * l.norm())).item()
     return ((y.t() @ x).norm() ** 2 / ((x.t() @ x).norm() * (y.t() @ y).norm())).item()
 
 
