@@ -3,6 +3,8 @@ import math
 
 import pytest
 import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+from torch.utils._pytree import tree_flatten
 
 import workbench as wb
 from workbench import losses
@@ -75,6 +77,35 @@ def test_rkd_angle_matches_the_triple_loop():
     es = [[0.0, 0.0], [1.0, 0.0], [0.0, 2.0], [1.0, 1.0]]
     et = [[0.0, 0.0, 1.0], [2.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 1.0, 1.0]]
     assert losses.rkd_angle(T(es), T(et)).item() == pytest.approx(angle_loss_by_hand(es, et), rel=1e-5)
+
+
+def test_rkd_angle_by_the_law_of_cosines_equals_the_angles_of_the_difference_vectors():
+    g = torch.Generator().manual_seed(0)
+    e = (torch.randn(40, 7, generator=g, dtype=torch.float64) + 3).relu()
+    e[5] = e[9]  # a repeated point: its angles are 0, as normalising a zero vector gives
+    diff = torch.nn.functional.normalize(e[None] - e[:, None], dim=2)  # x_j − x_i at [i, j], unit
+    by_vectors = (diff @ diff.transpose(1, 2)).flatten()
+    assert torch.allclose(losses._angles(e), by_vectors, atol=1e-12)
+    assert torch.allclose(losses._angles(e.float()), by_vectors.float(), atol=1e-5)
+
+
+class LargestTensor(TorchDispatchMode):
+    """Records the most elements any op's output has while the mode is on."""
+    numel = 0
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        self.numel = max([self.numel] + [t.numel() for t in tree_flatten(out)[0] if isinstance(t, torch.Tensor)])
+        return out
+
+
+@pytest.mark.parametrize("name", ["rkd_distance", "rkd_angle", "similarity"])
+def test_relation_terms_on_wide_features_never_build_a_tensor_larger_than_the_batch_or_b_cubed(name):
+    b, d = 64, 10**6  # on the meta device: shapes without memory, so a B·B·D tensor would show, not crash
+    es = torch.empty(b, d, device="meta", requires_grad=True)
+    with LargestTensor() as probe:
+        losses.UNCHECKED[name](es, torch.empty(b, d, device="meta")).backward()
+    assert probe.numel <= max(b**3, b * d)
 
 
 def test_relation_losses_have_finite_gradients_even_with_repeated_points():

@@ -202,9 +202,19 @@ def _rkd_distance(es, et):
 
 
 def _angles(e):
+    """cos of the angle at x_i between x_j − x_i and x_k − x_i, at [i, j, k] for all B³
+    triples, by the law of cosines: (d_ij² + d_ik² − d_jk²) / (2 · d_ij · d_ik). It needs
+    the B×B distances only, never the B×B×D difference vectors (gigabytes for wide
+    features); where x_j or x_k coincides with x_i the cosine is 0."""
     e = e.flatten(1)
-    diff = F.normalize(e.unsqueeze(0) - e.unsqueeze(1), dim=2)  # unit x_j − x_i; zero stays zero
-    return (diff @ diff.transpose(1, 2)).flatten()  # cos of the angle at i between j and k
+    e = e - e.mean(0)  # angles ignore the origin; centring keeps |a|² + |b|² − 2a·b precise
+    sq = (e * e).sum(1)
+    d2 = (sq[:, None] + sq[None, :] - 2 * e @ e.t()).clamp(min=0)
+    # closer than float rounding of the Gram form can tell apart: the same point
+    same = d2 <= 16 * torch.finfo(e.dtype).eps * sq.max().detach()
+    inv = torch.where(same, 0.0, d2.clamp(min=torch.finfo(e.dtype).tiny).rsqrt())  # 1 / d_ij
+    cos = (d2[:, :, None] + d2[:, None, :] - d2[None, :, :]) * (0.5 * inv[:, :, None] * inv[:, None, :])
+    return cos.clamp(-1, 1).flatten()
 
 
 def rkd_angle(student_embeddings, teacher_embeddings):
