@@ -11,14 +11,27 @@ import workbench as wb
 
 
 def test_digits_split_is_fixed_stratified_and_disjoint(digits):
+    from sklearn.datasets import load_digits
+
     assert digits.input_shape == (1, 8, 8) and digits.classes == tuple("0123456789")
     assert (len(digits.train), len(digits.val), len(digits.test)) == (1077, 360, 360)
     again = wb.data.load("digits", device="cpu")
     assert torch.equal(again.test.x, digits.test.x) and torch.equal(again.train.y, digits.train.y)
-    counts = torch.bincount(digits.test.y, minlength=10)
-    assert counts.min() >= 35 and counts.max() <= 37  # stratified: ~36 of each digit
-    train_rows = {tuple(r) for r in digits.train.x.flatten(1).tolist()}
-    assert 0.0 <= digits.train.x.min() and digits.train.x.max() <= 1.0
+    # every image of scikit-learn's set (pixels 0..16, no two alike) in exactly one split,
+    # with its own label, scaled to [0, 1]
+    full = load_digits()
+    label_of = {tuple((row / 16.0).astype(np.float32).tolist()): int(y) for row, y in zip(full.data, full.target)}
+    splits = (digits.train, digits.val, digits.test)
+    rows = [[tuple(r) for r in s.x.flatten(1).tolist()] for s in splits]
+    assert sorted(r for part in rows for r in part) == sorted(label_of)  # disjoint, and nothing lost
+    for split, part in zip(splits, rows):
+        assert [label_of[r] for r in part] == split.y.tolist()
+    # stratified: each digit's share of every split is its share of the whole, to one image
+    share = np.bincount(full.target) / len(full.target)
+    for split in splits:
+        counts = torch.bincount(split.y, minlength=10).numpy()
+        assert np.abs(counts - share * len(split)).max() < 1
+    assert digits.train.x.min() == 0.0 and digits.train.x.max() == 1.0
 
 
 @pytest.mark.parametrize("name, classes", [("moons", 2), ("blobs", 4), ("spirals", 3)])

@@ -3,14 +3,33 @@ import torch
 
 import workbench as wb
 
+# parameters counted by hand from the architectures' docstrings, for c input channels of
+# h x w pixels: weights and biases (BatchNorm's scale and shift), never BatchNorm's running
+# statistics (buffers); the convolutions have no bias
+HAND_COUNTED = {
+    "mlp": lambda c, h, w: (c * h * w * 16 + 16) + (16 * 8 + 8) + (8 * 10 + 10),
+    "cnn": lambda c, h, w: (c * 8 * 9 + 2 * 8) + (8 * 16 * 9 + 2 * 16) + (16 * 10 + 10),
+    "resnet": lambda c, h, w: ((c * 8 * 9 + 2 * 8)  # stem
+                               + 2 * (8 * 8 * 9 + 2 * 8)  # stage1: one block, 8 -> 8, no skip conv
+                               + (8 * 16 * 9 + 2 * 16) + (16 * 16 * 9 + 2 * 16) + (8 * 16 + 2 * 16)  # stage2, 1x1 skip
+                               + (16 * 10 + 10)),
+}
+
 
 @pytest.mark.parametrize("name, size", [("mlp", {"hidden": (16, 8)}), ("cnn", {"channels": (8, 16)}),
                                         ("resnet", {"widths": (8, 16), "blocks": 1})])
 @pytest.mark.parametrize("shape", [(1, 8, 8), (3, 32, 32)])
-def test_models_map_images_to_logits(name, size, shape):
+def test_models_map_images_to_logits_with_the_parameters_counted_by_hand(name, size, shape):
     m = wb.models.build(name, shape, 10, **size)
     assert m(torch.randn(4, *shape)).shape == (4, 10)
-    assert wb.models.count_parameters(m) == sum(p.numel() for p in m.parameters()) > 0
+    assert wb.models.count_parameters(m) == HAND_COUNTED[name](*shape)
+
+
+def test_trainable_only_leaves_out_frozen_parameters():
+    m = wb.models.build("mlp", (1, 8, 8), 10, hidden=(16,))
+    m.fc1.requires_grad_(False)
+    assert wb.models.count_parameters(m) == 64 * 16 + 16 + 16 * 10 + 10
+    assert wb.models.count_parameters(m, trainable_only=True) == 16 * 10 + 10
 
 
 def test_wider_means_more_parameters():
