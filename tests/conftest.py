@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 import torch
 
@@ -29,6 +31,28 @@ def small_student(splits, seed=0, hidden=(32,)):
 @pytest.fixture
 def student_factory():
     return small_student
+
+
+# Hinton et al. 2015, section 3: no 3 in the transfer set. Run once for the whole suite.
+LEFT_OUT_CLASS = 3
+LEFT_OUT_SEEDS = (0, 1, 2)
+LEFT_OUT_CFG = wb.DistillConfig(temperature=8.0, alpha=1.0, epochs=30)  # lr, batch size: the defaults
+
+
+@pytest.fixture(scope="session")
+def left_out_runs(digits, teacher):
+    """{seed: {"distilled": Result, "hard labels": Result}} for seeds 0-2: two mlp(32)
+    students from the same initial weights (small_student(digits, seed)), trained on the
+    digits training set without any 3 (LEFT_OUT_CFG with that seed), one distilled from
+    digits/mlp-large at T = 8, alpha = 1, one on hard labels. Shared: do not train or
+    modify the students."""
+    transfer = dataclasses.replace(digits, train=wb.data.without_classes(digits.train, [LEFT_OUT_CLASS]))
+    runs = {}
+    for seed in LEFT_OUT_SEEDS:
+        cfg = LEFT_OUT_CFG.replace(seed=seed)
+        runs[seed] = {"distilled": wb.distill(small_student(digits, seed), teacher, transfer, cfg),
+                      "hard labels": wb.train(small_student(digits, seed), transfer, cfg)}
+    return runs
 
 
 torch.set_num_threads(2)

@@ -17,14 +17,17 @@ def test_distill_records_both_loss_terms_and_learns(digits, teacher, student_fac
     assert {"epoch", "loss", "kd", "ce", "train_acc", "val_acc", "val_loss"} <= set(res.history[0])
     first, last = res.history[0], res.history[-1]
     assert last["kd"] < first["kd"] and last["val_acc"] > first["val_acc"]
-    assert last["loss"] == pytest.approx(0.9 * last["kd"] + 0.1 * last["ce"], rel=1e-5)
-    assert res.metrics["test_acc"] > 0.85 and 0 <= res.metrics["test_agreement"] <= 1
+    assert res.metrics["test_acc"] > 0.85
+    # top-1 agreement on the test set, counted here (not accuracy, not on another split)
+    same = wb.predict(res.student, digits.test.x).argmax(1) == wb.predict(teacher, digits.test.x).argmax(1)
+    assert res.metrics["test_agreement"] == pytest.approx(same.sum().item() / len(digits.test), abs=1e-7)
 
 
-def test_train_uses_hard_labels_only(digits, student_factory):
+def test_train_uses_hard_labels_only_and_ignores_temperature_and_alpha(digits, student_factory):
     res = wb.train(student_factory(digits), digits, FAST)
-    assert "kd" not in res.history[0] and res.history[-1]["loss"] == pytest.approx(res.history[-1]["ce"])
-    assert "test_agreement" not in res.metrics
+    assert "kd" not in res.history[0] and "test_agreement" not in res.metrics
+    other = wb.train(student_factory(digits), digits, FAST.replace(temperature=1.0, alpha=0.1))
+    assert other.history == res.history
 
 
 def test_step_events_when_asked(digits, teacher, student_factory):
@@ -87,17 +90,16 @@ def test_bad_run_arguments_are_named(digits, teacher, student_factory):
         wb.distill(student_factory(digits), None, digits, FAST)
 
 
-def test_a_class_left_out_of_the_transfer_set_is_still_learned_from_dark_knowledge(digits, teacher, student_factory):
+def test_a_class_left_out_of_the_transfer_set_is_still_learned_from_dark_knowledge(digits, left_out_runs):
     """Hinton et al. 2015, section 3: a student that never sees a 3 still recognises 3s
-    from the teacher's soft labels on the other digits; a hard-label student cannot."""
-    transfer = dataclasses.replace(digits, train=wb.data.without_classes(digits.train, [3]))
-    cfg = wb.DistillConfig(temperature=8.0, alpha=1.0, epochs=30)
-    distilled = wb.distill(student_factory(digits), teacher, transfer, cfg).student
-    hard = wb.train(student_factory(digits), transfer, cfg).student
+    from the teacher's soft labels on the other digits; a hard-label student cannot.
+    Over seeds 0-2 (the shared left_out_runs of conftest.py)."""
     threes = digits.test.y == 3
     recall = lambda m: (wb.predict(m, digits.test.x[threes]).argmax(1) == 3).float().mean().item()
-    assert recall(hard) == 0.0
-    assert recall(distilled) > 0.5
+    assert sorted(left_out_runs) == [0, 1, 2]
+    for runs in left_out_runs.values():
+        assert recall(runs["hard labels"].student) == 0.0
+        assert recall(runs["distilled"].student) > 0.5
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
