@@ -101,7 +101,7 @@ def report(model, data, teacher=None):
     logits = predict(model, data.x)
     row = {"accuracy": accuracy(logits, data.y), "ece": expected_calibration_error(logits, data.y)}
     if teacher is not None:
-        row["agreement"] = accuracy(logits, predict(teacher, data.x).argmax(1))
+        row["agreement"] = agreement(model, teacher, data)
     return row
 
 
@@ -142,6 +142,23 @@ def project_2d(feats, reference=None):
         points = points @ rotation
         points *= np.linalg.norm(ref) / max(np.linalg.norm(points), 1e-12)
     return points
+
+
+def probe_batch(split, per_class=4):
+    """A fixed probe batch of a split: its first `per_class` examples of each class
+    present, sorted by class, so that relation matrices show one block per class."""
+    split = _split("split", split)
+    idx = torch.cat([torch.nonzero(split.y == c).flatten()[:per_class] for c in split.y.unique().tolist()])
+    return Split(split.x[idx], split.y[idx])
+
+
+def similarity_matrix(features):
+    """The matrix similarity-preserving KD compares (Tung & Mori 2019): the
+    batch's Gram matrix G = F·Fᵀ of the flattened features F (B × d), each row then
+    divided by its L2 norm, G̃[i, :] = G[i, :] / ‖G[i, :]‖₂. B × B whatever d, in the
+    features' dtype and device. Not the cosines: its rows, not its diagonal, have norm 1."""
+    f = features.flatten(1)
+    return torch.nn.functional.normalize(f @ f.t(), dim=1)
 
 
 def relation_matrix(feats, kind="distance"):
