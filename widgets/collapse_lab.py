@@ -10,6 +10,7 @@ import ipywidgets as W
 import workbench as wb
 
 from . import plots
+from .controls import temperature_slider
 from .live import guarded, html_table, live, refresh
 from .runner import RunController, lockstep
 from .scenarios import ScenarioPicker
@@ -73,8 +74,8 @@ class CollapseLab:
                                  layout=W.Layout(width="260px"))
         self.generations = W.IntText(value=cls.generations, description="generations", style=style,
                                      layout=W.Layout(width="260px"))
-        self.temperature = W.FloatSlider(value=1.0, min=0.5, max=2.0, step=0.05, description="sampling temperature",
-                                         continuous_update=False, style=style, layout=W.Layout(width="360px"))
+        self.temperature = temperature_slider(1.0, continuous=False, low=0.5, high=2.0, description="sampling temperature",
+                                              log=False, width="360px")
         self.compare = W.ToggleButtons(options=COMPARE, description="compare", style=style,
                                        tooltips=["replace, mix and accumulate side by side",
                                                  "0%, 5%, 20% and 50% fresh real data each generation",

@@ -6,15 +6,16 @@ import ipywidgets as W
 import workbench as wb
 
 from . import plots
+from .controls import temperature_slider
 from .live import Message, guarded, live, refresh
-from .temperature import temperature_slider
+from .teacher_cache import teacher
 
 
 class DarkKnowledgeMap:
     def __init__(self, splits=None, teacher_names=None, temperature=4.0, top=5):
         self.splits = splits or wb.data.load("digits")
         names = teacher_names or wb.teachers.available(self.splits.name)
-        self.top, self._teachers = top, {}
+        self.top = top
         self.message = Message()
         self.teacher = W.Dropdown(options=names, value=names[0], description="teacher")
         # the whole test set goes through the teacher: recompute on release, not while dragging
@@ -30,10 +31,8 @@ class DarkKnowledgeMap:
     def figure(self):
         """The heatmap for the current controls; sets the list of confusable pairs."""
         name = self.teacher.value
-        if name not in self._teachers:
-            self._teachers[name] = wb.teachers.get(name, device=self.splits.test.x.device)
         t = self.temperature.value
-        self.matrix = wb.analysis.dark_knowledge(self._teachers[name], self.splits.test, t)
+        self.matrix = wb.analysis.dark_knowledge(teacher(name, self.splits.test.x.device), self.splits.test, t)
         pairs = wb.analysis.most_confusable(self.matrix, self.splits.classes, k=self.top)
         items = "".join(f"<li>a <b>{html.escape(a)}</b> puts {p:.3f} on <b>{html.escape(b)}</b></li>" for a, b, p in pairs)
         self.pairs.value = f"<h4>Most confusable pairs</h4><ol>{items}</ol>"

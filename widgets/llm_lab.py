@@ -12,8 +12,8 @@ import workbench as wb
 from workbench.llm import evaluate
 
 from . import plots
+from .controls import LLM_T_MAX, LLM_T_MIN, temperature_slider
 from .live import guarded, html_table, live, refresh
-from .next_token import llm_temperature_slider
 from .runner import RunController, lockstep
 from .scenarios import ScenarioPicker
 
@@ -64,8 +64,8 @@ class LLMLab:
                                   continuous_update=False, style=style, layout=wide())
         self.on_policy = W.FloatSlider(value=0.0, min=0, max=1, step=0.1, description="on-policy share λ",
                                        continuous_update=False, style=style, layout=wide())
-        self.temperature = llm_temperature_slider(1.0, "temperature")
-        self.temperature.continuous_update = False
+        self.temperature = temperature_slider(1.0, continuous=False, low=LLM_T_MIN, high=LLM_T_MAX,
+                                              description="temperature")
         self.steps = W.IntText(value=steps, description="optimizer steps", style=style, layout=W.Layout(width="220px"))
         self.seed = W.IntText(value=seed, description="seed", style=style, layout=W.Layout(width="220px"))
         self.facts = two_answer_facts(self.language)

@@ -4,7 +4,6 @@ Type a prompt: on the left, the teacher's whole next-token distribution at a tem
 (what a white-box student learns from); on the right, what a black-box user gets for the
 same prompt: one sampled text, and a count of the queries spent."""
 import html
-import math
 
 import ipywidgets as W
 import torch
@@ -12,6 +11,7 @@ import torch
 import workbench as wb
 
 from . import plots
+from .controls import LLM_T_MAX, LLM_T_MIN, temperature_slider
 from .live import Message, guarded, live, refresh
 
 NEW_TOKENS = {"facts": 8, "pydoc": 32}
@@ -28,19 +28,13 @@ def default_prompt(name):
     return "The for statement is used to "
 
 
-def llm_temperature_slider(value=1.0, description="temperature"):
-    return W.FloatLogSlider(value=value, base=10, min=math.log10(0.1), max=math.log10(10), step=0.01,
-                            description=description, continuous_update=True, readout_format=".2f",
-                            style={"description_width": "initial"}, layout=W.Layout(width="420px"))
-
-
 class NextTokenViewer:
     def __init__(self, teacher_names=("facts", "pydoc"), temperature=1.0, seed=0):
         style = {"description_width": "initial"}
         self.teacher = W.Dropdown(options=list(teacher_names), value=teacher_names[0], description="teacher")
         self.prompt = W.Text(value=default_prompt(teacher_names[0]), description="prompt", style=style,
                              layout=W.Layout(width="420px"))
-        self.temperature = llm_temperature_slider(temperature)
+        self.temperature = temperature_slider(temperature, low=LLM_T_MIN, high=LLM_T_MAX, description="temperature")
         self.ask = W.Button(description="Ask the black-box teacher", icon="comment", layout=W.Layout(width="240px"))
         self.message = Message()
         self.answer = W.HTML(layout=W.Layout(width="420px"))

@@ -11,15 +11,9 @@ import torch
 import workbench as wb
 
 from . import plots
+from .controls import temperature_slider
 from .live import Message, guarded, live, png, refresh
-
-T_MIN, T_MAX = 0.5, 50.0
-
-
-def temperature_slider(value=4.0, continuous=True):
-    return W.FloatLogSlider(value=value, base=10, min=math.log10(T_MIN), max=math.log10(T_MAX), step=0.01,
-                            description="temperature T", continuous_update=continuous, readout_format=".2f",
-                            style={"description_width": "initial"}, layout=W.Layout(width="420px"))
+from .teacher_cache import teacher
 
 
 def parse_numbers(names_text, values_text, kind):
@@ -50,7 +44,7 @@ class TemperatureExplorer:
     def __init__(self, splits=None, teacher_names=None, index=0, temperature=4.0):
         self.splits = splits or wb.data.load("digits")
         names = teacher_names or wb.teachers.available(self.splits.name)
-        self._teachers, self._logits = {}, {}
+        self._logits = {}
         self.message = Message()
         self.mode = W.ToggleButtons(options=["data set example", "your own numbers"], description="input")
         self.teacher = W.Dropdown(options=names, value=names[0], description="teacher")
@@ -79,11 +73,10 @@ class TemperatureExplorer:
 
     def teacher_logits(self, name, index):
         """The teacher's logits for one test image (the teacher runs once per image and name)."""
-        if name not in self._teachers:
-            self._teachers[name] = wb.teachers.get(name, device=self.splits.test.x.device)
         key = (name, index)
         if key not in self._logits:
-            self._logits[key] = wb.predict(self._teachers[name], self.splits.test.x[index:index + 1])[0].cpu()
+            model = teacher(name, self.splits.test.x.device)
+            self._logits[key] = wb.predict(model, self.splits.test.x[index:index + 1])[0].cpu()
         return self._logits[key]
 
     def current(self):
