@@ -63,7 +63,7 @@ def test_bad_numbers_show_a_message_and_keep_the_last_figure_and_the_text(digits
     good = soft_bars(te)
     te.names.value, te.values.value = names, values
     assert message in te.message.text and "Traceback" not in te.message.value
-    assert torch.equal(soft_bars(te), good) or len(te.bars.data[-1].y) != 3
+    assert torch.equal(soft_bars(te), good) and list(te.bars.data[-1].x) == ["cat", "dog", "bird"]
     assert te.values.value == values  # what the learner typed is still there
     te.names.value, te.values.value = "cat, dog, bird", "0.2, 0.3, 0.5"
     assert te.message.text == ""
@@ -98,6 +98,10 @@ def test_run_fills_both_curves_the_loss_parts_and_the_table(digits):
     assert list(lab.table.data[0].cells.values[0]) == ["teacher", "student, distilled", "student, hard labels"]
     assert len(lab.classes_fig.data) == 3 and lab.results.layout.display is None
     assert lab.controller.progress.value == pytest.approx(1.0)
+    teacher_says = wb.predict(lab.teacher_model(), digits.test.x).argmax(1)
+    for name in ("distilled", "hard labels"):  # the table's agreement: same top-1 class as the teacher
+        same = (wb.predict(lab.students[name], digits.test.x).argmax(1) == teacher_says).float().mean().item()
+        assert lab.rows[f"student, {name}"]["agreement"] == pytest.approx(same)
 
 
 def test_a_left_out_class_shows_in_per_class_accuracy(digits):
@@ -203,7 +207,41 @@ def test_relation_lab_shows_teacher_and_student_matrices_and_narrows_the_gap(dig
     lab.loss.value = "similarity-preserving"
     lab.epochs.value = 1
     lab.controller.start()
-    assert torch.allclose(lab.panels["teacher"].diagonal(), torch.ones(len(lab.probe)), atol=1e-5)  # cosines
+    # the view shows what similarity-preserving KD compares (Tung & Mori 2019): G = F·Fᵀ with
+    # each row L2-normalised, computed here from the probe features, not plain cosines
+    for name, model, layer in (("teacher", lab.teacher_model(), lab.teacher_layer.value),
+                               ("with", lab.students["with"], lab.student_layer.value)):
+        f = wb.analysis.features(model, lab.probe.x, layer).double()  # the probe's features
+        gram = f @ f.T
+        expected = gram / gram.norm(dim=1, keepdim=True)
+        shown = lab.panels[name].double()
+        assert torch.allclose(shown, expected, atol=1e-5), name
+        cosines = (f / f.norm(dim=1, keepdim=True)) @ (f / f.norm(dim=1, keepdim=True)).T
+        assert not torch.allclose(shown, cosines, atol=1e-2)  # the view would fail on cosines
+    assert torch.allclose(torch.tensor(lab.panel_fig.data[0].z), lab.panels["teacher"], atol=1e-6)
+    assert "Gram" in lab.panel_fig.layout.title.text
+
+
+def test_the_labs_share_one_teacher_cache_and_one_temperature_slider(digits):
+    from widgets import FeatureLab, RelationLab
+    labs = [DistillationLab(digits), FeatureLab(digits), RelationLab(digits)]
+    for lab in labs:
+        lab.teacher.value = "digits/mlp-large"
+    first = labs[0].teacher_model()
+    assert all(lab.teacher_model() is first for lab in labs)  # loaded once, not once per lab
+    assert not first.training and not any(p.requires_grad for p in first.parameters())
+    te, dk = TemperatureExplorer(digits), DarkKnowledgeMap(digits)
+    sliders = [lab.temperature for lab in labs] + [te.temperature, dk.temperature]
+    assert {(type(s).__name__, round(s.base ** s.min, 6), round(s.base ** s.max, 6), s.step, s.description)
+            for s in sliders} == {("FloatLogSlider", 0.5, 50.0, 0.01, "temperature T")}
+
+
+def test_the_probe_batch_takes_the_first_examples_of_each_class_in_class_order(digits):
+    from widgets import RelationLab
+    probe = RelationLab(digits).probe
+    first = [torch.nonzero(digits.test.y == c).flatten()[:4] for c in range(digits.num_classes)]
+    assert probe.y.tolist() == [c for c in range(digits.num_classes) for _ in range(4)]
+    assert torch.equal(probe.x, digits.test.x[torch.cat(first)])
 
 
 def test_a_diverging_run_ends_with_a_message_that_says_what_to_change(digits):
@@ -216,7 +254,7 @@ def test_a_diverging_run_ends_with_a_message_that_says_what_to_change(digits):
 
 def test_any_exception_while_preparing_a_run_becomes_a_message(digits):
     lab = DistillationLab(digits)
-    lab.teacher_model = lambda name: (_ for _ in ()).throw(RuntimeError("the teacher's file is unreadable"))
+    lab.teacher_model = lambda: (_ for _ in ()).throw(RuntimeError("the teacher's file is unreadable"))
     assert lab.controller.start() is None
     assert lab.message.text.endswith("RuntimeError: the teacher's file is unreadable")
 

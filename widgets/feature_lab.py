@@ -9,10 +9,10 @@ import ipywidgets as W
 import workbench as wb
 
 from . import plots
-from .two_students import TwoStudentsLab
+from .extra_term import ExtraTermLab
 
 
-class FeatureLab(TwoStudentsLab):
+class FeatureLab(ExtraTermLab):
     term = "feature"
     metric, metric_title = "cka", "Linear CKA to the teacher's features"
     panel_width = 980

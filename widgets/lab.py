@@ -10,10 +10,9 @@ import ipywidgets as W
 import workbench as wb
 
 from . import plots
+from .controls import STYLE, alpha_slider, int_box, temperature_slider
 from .live import live, refresh
-from .runner import RunController, check_diverged, lockstep
-from .scenarios import ScenarioPicker
-from .temperature import temperature_slider
+from .two_students import TwoStudentsLab
 
 STUDENT_WIDTHS = (8, 16, 32, 64, 128)
 RUNS = ("distilled", "hard labels")
@@ -56,36 +55,25 @@ def parse_classes(text, classes):
     return sorted({classes.index(n) for n in names})
 
 
-def _box(*children):
-    return W.VBox(list(children), layout=W.Layout(width="440px", padding="0 12px 0 0"))
+class DistillationLab(TwoStudentsLab):
+    runs = RUNS
+    scenarios = SCENARIOS
 
-
-class DistillationLab:
     def __init__(self, splits=None, teacher_names=None, epochs=DEFAULTS["epochs"]):
-        self.splits = splits or wb.data.load("digits")
-        names = teacher_names or wb.teachers.available(self.splits.name)
-        self._teachers = {}
-        style, wide = {"description_width": "initial"}, W.Layout(width="420px")
-        default = DEFAULTS["teacher"] if DEFAULTS["teacher"] in names else names[0]
-        self.teacher = W.Dropdown(options=names, value=default, description="teacher", style=style)
-        self.width = W.Dropdown(options=STUDENT_WIDTHS, value=32, description="student: MLP hidden units", style=style)
+        super().__init__(splits, teacher_names, DEFAULTS["teacher"])
+        wide = W.Layout(width="420px")
+        self.width = W.Dropdown(options=STUDENT_WIDTHS, value=32, description="student: MLP hidden units", style=STYLE)
         self.temperature = temperature_slider(DEFAULTS["temperature"], continuous=False)
-        self.alpha = W.FloatSlider(value=DEFAULTS["alpha"], min=0, max=1, step=0.05, description="alpha (weight of KD)",
-                                   continuous_update=False, style=style, layout=wide)
-        self.epochs = W.IntText(value=epochs, description="epochs", style=style, layout=W.Layout(width="200px"))
-        self.lr = W.FloatText(value=DEFAULTS["lr"], description="learning rate", style=style,
+        self.alpha = alpha_slider(DEFAULTS["alpha"])
+        self.epochs = int_box(epochs, "epochs")
+        self.lr = W.FloatText(value=DEFAULTS["lr"], description="learning rate", style=STYLE,
                               layout=W.Layout(width="200px"))
         self.fraction = W.FloatSlider(value=DEFAULTS["fraction"], min=0.05, max=1.0, step=0.05,
-                                      description="share of training data", continuous_update=False, style=style,
+                                      description="share of training data", continuous_update=False, style=STYLE,
                                       layout=wide)
-        self.left_out = W.Text(value="", placeholder="e.g. 3", description="classes left out", style=style)
-        self.seed = W.IntText(value=0, description="seed", style=style, layout=W.Layout(width="200px"))
-        self.picker = ScenarioPicker(self, SCENARIOS, DEFAULTS)
-        self.scenario, self.outcome = self.picker.menu, self.picker.outcome
-        self.controller = RunController(self.prepare, self.redraw)
-        self.message = self.controller.message
+        self.left_out = W.Text(value="", placeholder="e.g. 3", description="classes left out", style=STYLE)
+        self.seed = int_box(0, "seed")
 
-        self.histories = {name: [] for name in RUNS}
         self.rows, self.per_class = {}, {}
         self.curves = live(plots.training_curves(self.histories, metric="val_acc", title="Validation accuracy"),
                            width=470, height=330)
@@ -93,53 +81,34 @@ class DistillationLab:
         self.table = live(plots.comparison_table({}), width=700)
         self.classes_fig = live(plots.per_class_accuracy({}, self.splits.classes), width=700, height=330)
         self.results = W.VBox([self.table, self.classes_fig], layout=W.Layout(display="none"))
-        self.controller.lock(self.scenario, self.teacher, self.width, self.temperature, self.alpha, self.epochs,
-                             self.lr, self.fraction, self.left_out, self.seed)
-        controls = _box(self.picker.widget, self.teacher, self.width, self.temperature, self.alpha,
-                        self.epochs, self.lr, self.fraction, self.left_out, self.seed, self.controller.widget)
-        self.widget = W.VBox([W.HBox([controls, W.VBox([self.curves, self.losses])]), self.results])
-
-    def teacher_model(self, name):
-        if name not in self._teachers:
-            self._teachers[name] = wb.teachers.get(name, device=self.splits.train.x.device)
-        return self._teachers[name]
+        self.assemble([self.teacher, self.width, self.temperature, self.alpha, self.epochs, self.lr, self.fraction,
+                       self.left_out, self.seed], beside=W.VBox([self.curves, self.losses]), below=self.results,
+                      defaults=DEFAULTS)
 
     def config(self):
-        return wb.DistillConfig(temperature=self.temperature.value, alpha=self.alpha.value, epochs=self.epochs.value,
-                                lr=self.lr.value, seed=self.seed.value)
+        return super().config(lr=self.lr.value)
 
-    def prepare(self, stop):
-        """Check the controls (ValueError: shown next to them) and set up both runs."""
-        cfg = self.config()
+    def student_recipe(self):
+        return "mlp", {"hidden": (self.width.value,)}
+
+    def run_configs(self, cfg):
+        """The same config for both; only the distilled student learns from the teacher."""
+        return {"distilled": (cfg, True), "hard labels": (cfg, False)}
+
+    def transfer_set(self, cfg):
+        """The share of the training data the fraction slider keeps, without the classes left out."""
         left_out = parse_classes(self.left_out.value, self.splits.classes)
         train = wb.data.subsample(self.splits.train, self.fraction.value, seed=cfg.seed)
         if left_out:
             train = wb.data.without_classes(train, left_out)
-        transfer = dataclasses.replace(self.splits, train=train)
-        teacher = self.teacher_model(self.teacher.value)
-        students = {}
-        for name in RUNS:
-            wb.seed_everything(cfg.seed)  # the same initial weights for both students
-            students[name] = wb.models.build("mlp", self.splits.input_shape, self.splits.num_classes,
-                                             hidden=(self.width.value,))
-        runs = {"distilled": wb.steps(students["distilled"], transfer, cfg, teacher=teacher, stop=stop),
-                "hard labels": wb.steps(students["hard labels"], transfer, cfg, stop=stop)}
-        self.histories = {name: [] for name in RUNS}
+        return dataclasses.replace(self.splits, train=train)
+
+    def start(self, teacher):
         self.rows, self.per_class = {}, {}
         self.results.layout.display = "none"
-        steps_per_epoch = max(1, -(-len(train) // cfg.batch_size))
-        return self._work(runs, teacher, cfg.epochs * steps_per_epoch)
 
-    def _work(self, runs, teacher, total):
-        results = yield from lockstep(runs, self._record, total)
-        self._summarise(results, teacher)
-        check_diverged(results)
-
-    def _record(self, name, event):
-        if event.kind == "epoch":
-            self.histories[name].append(event.metrics)
-
-    def _summarise(self, results, teacher):
+    def finish(self, results, teacher):
+        """The comparison table and accuracy per class on the test set."""
         test = self.splits.test
         self.rows = {"teacher": {**wb.analysis.report(teacher, test), "epochs": ""}}
         for name, res in results.items():

@@ -1,19 +1,21 @@
 """RelationLab: RKD distance, RKD angle or similarity-preserving KD, watched as the
 relation matrices of one probe batch (teacher | student with the relation term |
-student without), updating live."""
+student without), updating live: for RKD the normalised distances (Park et al. 2019),
+for similarity-preserving KD the row-normalised Gram matrix its loss compares (Tung &
+Mori 2019)."""
 import ipywidgets as W
 import torch
 
 import workbench as wb
 
 from . import plots
-from .two_students import TwoStudentsLab
+from .extra_term import ExtraTermLab
 
 LOSSES = {"RKD distance": "rkd_distance", "RKD angle": "rkd_angle", "RKD distance + angle": "rkd",
           "similarity-preserving": "similarity"}
 
 
-class RelationLab(TwoStudentsLab):
+class RelationLab(ExtraTermLab):
     term = "relation"
     metric, metric_title = "gap", "Mean |student − teacher| relation"
     panel_width = 1020
@@ -27,7 +29,8 @@ class RelationLab(TwoStudentsLab):
                                                   "distance gap: about 0.031 against 0.05."),
         "similarity-preserving": (
             {"loss": "similarity-preserving", "weight": 3000.0},
-            "Matching the batch's cosine similarities: the gap falls to about a third of the student's without it."),
+            "Matching the batch's similarities (its Gram matrix, each row normalised): the gap falls to about a "
+            "third of the student's without it."),
         "CNN teacher, MLP student": (
             {"teacher": "digits/cnn", "teacher_layer": "pool"},
             "Relations need no regressor: the CNN's 64 pooled channels teach the MLP's 32 hidden units. The gap "
@@ -46,8 +49,17 @@ class RelationLab(TwoStudentsLab):
                           style={"description_width": "initial"})
 
     @property
-    def kind(self):
-        return "cosine" if LOSSES[self.loss.value] == "similarity" else "distance"
+    def similarity(self):
+        """Whether the chosen loss is similarity-preserving KD (else one of RKD's)."""
+        return LOSSES[self.loss.value] == "similarity"
+
+    def relations(self, feats):
+        """The batch × batch matrix the chosen loss compares: similarity-preserving KD's
+        row-normalised Gram matrix, or the distances RKD normalises by their mean (RKD
+        angle compares B³ angles, too many to draw: its view shows the distances)."""
+        if self.similarity:
+            return wb.analysis.similarity_matrix(feats).cpu()
+        return wb.analysis.relation_matrix(feats, "distance")
 
     def with_term(self, cfg):
         pair = (self.teacher_layer.value, self.student_layer.value) if self.weight.value > 0 else None
@@ -55,14 +67,14 @@ class RelationLab(TwoStudentsLab):
 
     def start(self, teacher):
         feats = wb.analysis.features(teacher, self.probe.x, self.teacher_layer.value)
-        self.panels = {"teacher": wb.analysis.relation_matrix(feats, self.kind)}
+        self.panels = {"teacher": self.relations(feats)}
 
     def watch(self, name, student):
         feats = wb.analysis.features(student, self.probe.x, self.student_layer.value)
-        self.panels[name] = m = wb.analysis.relation_matrix(feats, self.kind)
+        self.panels[name] = m = self.relations(feats)
         return {"gap": (m - self.panels["teacher"]).abs().mean().item()}
 
     def panel_figure(self):
-        what = "cosine similarities" if self.kind == "cosine" else "normalised distances"
+        what = "row-normalised Gram matrices (F·Fᵀ)" if self.similarity else "normalised distances"
         panels = {self.panel_title(k): v for k, v in self.panels.items()} or {"teacher": torch.zeros(1, 1)}
         return plots.relation_heatmaps(panels, title=f"{what} within {len(self.probe)} test images, sorted by class")
