@@ -163,7 +163,8 @@ def similarity_matrix(features):
 
 def relation_matrix(feats, kind="distance"):
     """Pairwise relations of a batch: "distance" (Euclidean, divided by the mean
-    off-diagonal distance, as RKD sees it) or "cosine" similarity (as SP sees it)."""
+    off-diagonal distance, as RKD sees it) or "cosine" similarity. The matrix
+    similarity-preserving KD compares is not the cosines: see `similarity_matrix`."""
     _check.one_of("kind", kind, ("distance", "cosine"))
     f = feats.flatten(1).float()
     if kind == "cosine":
