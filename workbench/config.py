@@ -20,7 +20,9 @@ class DistillConfig:
     "hint" (FitNets) passes the student's feature through a trained regressor to the
     teacher's shape, "attention" compares attention maps of conv features.
     relation_pair is a (teacher_layer, student_layer) pair, or None for the logits;
-    "rkd" is distance + 2 · angle (the 25 : 50 ratio of Park et al. 2019)."""
+    "rkd" is distance + 2 · angle (the 25 : 50 ratio of Park et al. 2019).
+    teacher_memory_mb caps what the teacher's outputs on the transfer set may hold: under
+    it they are computed once per run, over it the teacher runs on every batch."""
     temperature: float = 4.0
     alpha: float = 0.9
     epochs: int = 30
@@ -35,12 +37,14 @@ class DistillConfig:
     relation_weight: float = 0.0
     relation_loss: str = "rkd_distance"
     relation_pair: tuple = None
+    teacher_memory_mb: float = 512.0
 
     def __post_init__(self):
         numbers = {"temperature": _check.positive, "alpha": _check.unit_interval, "epochs": _check.positive_int,
                    "lr": _check.positive, "batch_size": _check.positive_int, "seed": _check.non_negative_int,
                    "weight_decay": _check.non_negative, "feature_weight": _check.non_negative,
-                   "relation_weight": _check.non_negative}
+                   "relation_weight": _check.non_negative,
+                   "teacher_memory_mb": _check.non_negative}
         for name, check in numbers.items():  # NumPy scalars (a sweep's values) become plain numbers
             object.__setattr__(self, name, check(name, getattr(self, name)))
         _check.one_of("optimizer", self.optimizer, OPTIMIZERS)

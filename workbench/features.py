@@ -1,9 +1,11 @@
 """Feature- and relation-based terms of a distillation run.
 
-The teacher's tapped features on the transfer set are computed once per run, like its
-logits; each step taps the student's layers, sends hint features through the trained
+The teacher's tapped features come from workbench.teacher_outputs (one pass with its
+logits, within a memory budget); each step taps the student's layers, sends hint features through the trained
 regressors and returns the feature term (FitNets or attention transfer, summed over the
 layer pairs) and the relation term (RKD or similarity-preserving)."""
+import contextlib
+
 import torch
 from torch import nn
 
@@ -11,76 +13,87 @@ from . import losses, models
 from .device import autocast
 
 @torch.no_grad()
-def predict_features(model, x, layers, chunk=4096):
-    """(logits, {layer: features}) of `model` on a whole tensor, in eval mode, in chunks
-    (bf16 autocast on CUDA, results in float32)."""
+def feature_chunks(model, x, layers, chunk=1024, mixed_precision=True):
+    """Yield (logits, {layer: features}) of `model` on x, `chunk` examples at a time, in eval
+    mode (a chunk's activations stay small: 1,024 CIFAR images at 32 channels are 128 MB
+    per layer). Float32 results; computed under bf16 autocast on CUDA when mixed_precision."""
     was_training = model.training
     model.eval()
-    logits, feats = [], {name: [] for name in layers}
     try:
-        with models.tap(model, layers) as tapped, autocast(x.device):
+        precision = autocast(x.device) if mixed_precision else contextlib.nullcontext()
+        with models.tap(model, layers) as tapped, precision:
             for i in range(0, len(x), chunk):
                 out = model(x[i:i + chunk])
                 if not isinstance(out, torch.Tensor):
                     raise ValueError(f"a model must return one tensor of logits, got {type(out).__name__}: "
                                      f"wrap it so that forward() returns the logits alone")
-                logits.append(out.float())
-                for name in layers:
-                    feats[name].append(tapped[name].float())
+                yield out.float(), {name: tapped[name].float() for name in layers}
     finally:
         model.train(was_training)
-    return torch.cat(logits), {name: torch.cat(v) for name, v in feats.items()}
+
+
+def concat(chunks, layers):
+    """One (logits, {layer: features}) from the chunks of feature_chunks."""
+    chunks = list(chunks)
+    return torch.cat([c[0] for c in chunks]), {n: torch.cat([c[1][n] for c in chunks]) for n in layers}
+
+
+def predict_features(model, x, layers, chunk=1024, mixed_precision=True):
+    """(logits, {layer: features}) of `model` on a whole tensor: feature_chunks, joined."""
+    return concat(feature_chunks(model, x, layers, chunk, mixed_precision), layers)
+
+
+def layers_used(student, teacher, cfg):
+    """(teacher layers, student layers) that cfg's feature and relation terms tap; each
+    name checked against the model's layers."""
+    pairs = list(cfg.feature_pairs) if cfg.feature_weight > 0 else []
+    if cfg.relation_weight > 0 and cfg.relation_pair:
+        pairs.append(cfg.relation_pair)
+    names = sorted({t for t, _ in pairs}), sorted({s for _, s in pairs})
+    for who, model, wanted in (("teacher", teacher, names[0]), ("student", student, names[1])):
+        known = models.layer_names(model)
+        missing = [n for n in wanted if n not in known]
+        if missing:
+            raise ValueError(f"{who} layers in feature_pairs / relation_pair must be among {known}, got {missing}")
+    return names
 
 
 class Terms:
-    """Set up once per run (teacher features cached, regressors built); call per batch."""
+    """Set up once per run (regressors built from the layers' shapes); call per batch with
+    the student's tapped features and the teacher's outputs on the same examples."""
 
-    def __init__(self, student, teacher, x, cfg):
+    def __init__(self, student, teacher_shapes, x_probe, cfg):
         self.cfg = cfg
         self.pairs = list(cfg.feature_pairs) if cfg.feature_weight > 0 else []
         self.relation = cfg.relation_weight > 0
         self.rel_pair = cfg.relation_pair if self.relation else None
-        pairs = self.pairs + ([self.rel_pair] if self.rel_pair else [])
-        self.student_layers = sorted({s for _, s in pairs})
-        teacher_layers = sorted({t for t, _ in pairs})
-        for who, model, names in (("teacher", teacher, teacher_layers), ("student", student, self.student_layers)):
-            known = models.layer_names(model)
-            missing = [n for n in names if n not in known]
-            if missing:
-                raise ValueError(f"{who} layers in feature_pairs / relation_pair must be among {known}, got {missing}")
-        self.teacher_logits, self.teacher_feats = predict_features(teacher, x, teacher_layers)
-        _, probe = predict_features(student, x[:2], self.student_layers)
+        self.student_layers = sorted({s for _, s in self.pairs + ([self.rel_pair] if self.rel_pair else [])})
+        _, probe = predict_features(student, x_probe, self.student_layers)
         self.regressors = nn.ModuleList()
         if cfg.feature_loss == "hint":
-            self.regressors.extend(models.regressor(probe[s].shape[1:], self.teacher_feats[t].shape[1:])
-                                   for t, s in self.pairs)
-        elif self.pairs:
+            self.regressors.extend(models.regressor(probe[s].shape[1:], teacher_shapes[t]) for t, s in self.pairs)
+        else:
             for t, s in self.pairs:
-                if probe[s].dim() != 4 or self.teacher_feats[t].dim() != 4:
+                if probe[s].dim() != 4 or len(teacher_shapes[t]) != 3:
                     raise ValueError(f"attention transfer needs feature maps (N, C, H, W) on both sides; layer pair "
-                                     f"({t!r}, {s!r}) gives {tuple(self.teacher_feats[t].shape[1:])} and "
+                                     f"({t!r}, {s!r}) gives {tuple(teacher_shapes[t])} and "
                                      f"{tuple(probe[s].shape[1:])}: pick conv layers or feature_loss='hint'")
-        self.regressors.to(x.device)
+        self.regressors.to(x_probe.device)
 
-    @property
-    def active(self):
-        return bool(self.pairs) or self.relation
-
-    def __call__(self, student_feats, logits, idx):
+    def __call__(self, student_feats, logits, teacher_logits, teacher_feats):
         terms = {}
         if self.pairs:
             parts = []
             for i, (t, s) in enumerate(self.pairs):
-                ft = self.teacher_feats[t][idx]
                 fs = student_feats[s].float()
                 if self.cfg.feature_loss == "hint":
                     fs = self.regressors[i](fs)
-                parts.append(losses.UNCHECKED[self.cfg.feature_loss](fs, ft))
+                parts.append(losses.UNCHECKED[self.cfg.feature_loss](fs, teacher_feats[t]))
             terms["feature"] = parts[0] if len(parts) == 1 else torch.stack(parts).sum()
         if self.relation:
             if self.rel_pair:
-                es, et = student_feats[self.rel_pair[1]].float(), self.teacher_feats[self.rel_pair[0]][idx]
+                es, et = student_feats[self.rel_pair[1]].float(), teacher_feats[self.rel_pair[0]]
             else:
-                es, et = logits, self.teacher_logits[idx]
+                es, et = logits, teacher_logits
             terms["relation"] = losses.UNCHECKED[self.cfg.relation_loss](es, et)
         return terms

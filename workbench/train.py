@@ -1,11 +1,11 @@
 """The training loop: hard-label training and distillation (response-based, plus the
 feature and relation terms of workbench.features).
 
-One loop serves all. The teacher's logits (and tapped features) on the transfer set are
-computed once per run (the transfer set is not augmented, so they never change) and its
-soft labels at the run's temperature are cached with them; each step then costs one
-student forward and backward. `steps(...)` yields an Event after every step and every epoch so that a widget
-can drive it cooperatively; `distill` and `train` run it to the end with callbacks."""
+One loop serves all. The teacher's soft labels (and tapped features) on the transfer set
+come from workbench.teacher_outputs: computed once per run while they fit in
+cfg.teacher_memory_mb, so that each step costs one student forward and backward.
+`steps(...)` yields an Event after every step and every epoch so that a widget can drive
+it cooperatively; `distill` and `train` run it to the end with callbacks."""
 import math
 import time
 from dataclasses import dataclass, field
@@ -16,8 +16,9 @@ import torch.nn.functional as F
 from .config import DistillConfig
 from .data import Splits
 from .device import autocast
-from .features import Terms, predict_features
+from .features import Terms, layers_used, predict_features
 from .models import tap
+from .teacher_outputs import TeacherOutputs
 
 DIVERGED = 1000.0  # a loss this many times the first step's (or NaN, or inf) ends the run as diverged
 
@@ -104,17 +105,16 @@ def steps(student, splits, cfg, teacher=None, stop=None):
     if teacher is None and (cfg.feature_weight > 0 or cfg.relation_weight > 0):
         raise ValueError("feature_weight and relation_weight need a teacher: use wb.distill, not wb.train")
 
-    soft = None
-    if teacher is not None and cfg.alpha > 0:
+    targets = terms = None
+    if teacher is not None and (cfg.alpha > 0 or cfg.feature_weight > 0 or cfg.relation_weight > 0):
         teacher.to(device)
-        teacher_logits = predict(teacher, train.x)  # once per run, reused every epoch
-        if teacher_logits.shape[1] != splits.num_classes:
-            raise ValueError(f"teacher must output {splits.num_classes} logits, got {teacher_logits.shape[1]}")
-        p = F.softmax(teacher_logits / cfg.temperature, dim=1)
-        soft = (p, torch.special.entr(p).sum(1) * cfg.temperature**2)  # soft labels, T² · H(p_t) per example
-    terms = None
-    if teacher is not None and (cfg.feature_weight > 0 or cfg.relation_weight > 0):
-        terms = Terms(student, teacher.to(device), train.x, cfg)  # teacher features, once per run
+        teacher_layers, _ = layers_used(student, teacher, cfg)
+        targets = TeacherOutputs(teacher, train.x, teacher_layers, cfg.temperature, cfg.teacher_memory_mb * 2**20,
+                                 soft=cfg.alpha > 0, logits=cfg.relation_weight > 0 and cfg.relation_pair is None)
+        if targets.num_classes != splits.num_classes:
+            raise ValueError(f"teacher must output {splits.num_classes} logits, got {targets.num_classes}")
+        if cfg.feature_weight > 0 or cfg.relation_weight > 0:
+            terms = Terms(student, targets.shapes, train.x[:2], cfg)
 
     params = [p for p in student.parameters() if p.requires_grad]
     if terms is not None:
@@ -134,7 +134,8 @@ def steps(student, splits, cfg, teacher=None, stop=None):
                 x, y = train.x[idx], train.y[idx]
                 with autocast(device):
                     logits = student(x).float()
-                loss, batch = _loss(logits, y, idx, cfg, soft, terms, student_feats)
+                teacher_out = targets(idx) if targets is not None else (None, None, None, {})
+                loss, batch = _loss(logits, y, cfg, teacher_out, terms, student_feats)
                 value = loss.item()
                 first = value if step == 0 else first
                 if not math.isfinite(value) or value > DIVERGED * first:  # stepping on only makes it worse
@@ -170,16 +171,16 @@ def steps(student, splits, cfg, teacher=None, stop=None):
     return result
 
 
-def _loss(logits, y, idx, cfg, soft, terms, student_feats):
+def _loss(logits, y, cfg, teacher_out, terms, student_feats):
     """The step's loss tensor and its terms as floats (for the history)."""
+    teacher_logits, teacher_p, teacher_h, teacher_feats = teacher_out
     ce = F.cross_entropy(logits, y)
-    if soft is not None:
-        teacher_p, teacher_h = soft
+    if teacher_p is not None:
         # cross-entropy to the teacher's soft labels at T; T² and the weights are folded
         # into one fused op: loss = (1 − alpha)·ce + alpha·T²·soft_ce
-        soft_ce = F.cross_entropy(logits / cfg.temperature, teacher_p[idx])
+        soft_ce = F.cross_entropy(logits / cfg.temperature, teacher_p)
         loss = torch.add(ce * (1 - cfg.alpha), soft_ce, alpha=cfg.alpha * cfg.temperature**2)
-        ce_v, soft_v, h_v = torch.stack([ce, soft_ce, teacher_h[idx].mean()]).tolist()
+        ce_v, soft_v, h_v = torch.stack([ce, soft_ce, teacher_h.mean()]).tolist()
         kd_v = soft_v * cfg.temperature**2 - h_v  # = kd_loss: KL is cross-entropy minus entropy
         batch = {"loss": cfg.alpha * kd_v + (1 - cfg.alpha) * ce_v, "ce": ce_v, "kd": kd_v}
     else:
@@ -187,7 +188,7 @@ def _loss(logits, y, idx, cfg, soft, terms, student_feats):
         batch = {"ce": ce.item()}
         batch["loss"] = batch["ce"]
     if terms is not None:
-        for name, value in terms(student_feats, logits, idx).items():
+        for name, value in terms(student_feats, logits, teacher_logits, teacher_feats).items():
             weight = cfg.feature_weight if name == "feature" else cfg.relation_weight
             loss = loss + weight * value
             batch[name] = value.item()

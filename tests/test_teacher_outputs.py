@@ -1,0 +1,108 @@
+import contextlib
+import importlib.util
+import pathlib
+
+import pytest
+import torch
+
+import workbench as wb
+from workbench import features, teacher_outputs
+
+RICH = dict(feature_weight=1.0, feature_pairs=[("act2", "act1")], relation_weight=1.0, relation_pair=None)
+
+
+def teacher_examples(teacher):
+    """A list that grows by the batch size of every forward pass of the teacher."""
+    calls = []
+    return calls, teacher.register_forward_hook(lambda m, i, o: calls.append(len(i[0])))
+
+
+def test_with_feature_and_relation_terms_the_teacher_passes_over_the_transfer_set_once(digits, teacher,
+                                                                                       student_factory):
+    calls, hook = teacher_examples(teacher)
+    try:
+        wb.distill(student_factory(digits), teacher, digits, wb.DistillConfig(epochs=3, **RICH))
+    finally:
+        hook.remove()
+    # the transfer set once (logits, soft labels and features together), the test set once for the agreement
+    assert sum(calls) == len(digits.train) + len(digits.test)
+
+
+def test_over_the_memory_budget_the_teacher_runs_on_every_batch_and_trains_the_same_student(digits, teacher,
+                                                                                            student_factory):
+    cfg = wb.DistillConfig(epochs=3, **RICH)
+    cached = wb.distill(student_factory(digits), teacher, digits, cfg)
+    calls, hook = teacher_examples(teacher)
+    try:
+        batched = wb.distill(student_factory(digits), teacher, digits, cfg.replace(teacher_memory_mb=0))
+    finally:
+        hook.remove()
+    first_chunk = min(1024, len(digits.train))  # it measures the outputs' size; then nothing is kept
+    assert sum(calls) == first_chunk + 3 * len(digits.train) + len(digits.test)
+    for a, b in zip(cached.history, batched.history):
+        for key in ("loss", "kd", "ce", "feature", "relation"):
+            assert a[key] == pytest.approx(b[key], rel=1e-4), key
+    assert batched.metrics["test_acc"] == pytest.approx(cached.metrics["test_acc"], abs=0.01)
+
+
+def test_the_budget_decides_what_is_kept(digits, teacher):
+    x = digits.train.x
+    # per example: 10 soft labels, 1 entropy, 256 act2 features, float32
+    need = 4 * (10 + 1 + 256) * len(x)
+    kept = teacher_outputs.TeacherOutputs(teacher, x, ["act2"], 4.0, budget_bytes=need)
+    over = teacher_outputs.TeacherOutputs(teacher, x, ["act2"], 4.0, budget_bytes=need - 1)
+    assert kept.cached and kept.bytes == need and not over.cached and over.bytes == 0
+    idx = torch.tensor([5, 0, 700])
+    for a, b in zip(kept(idx), over(idx)):
+        if isinstance(a, dict):
+            assert a.keys() == b.keys() == {"act2"} and torch.allclose(a["act2"], b["act2"], atol=1e-6)
+        elif a is None:
+            assert b is None  # logits were not asked for
+        else:
+            assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_the_teachers_soft_labels_are_float32_even_where_the_step_runs_in_bf16(digits, teacher, monkeypatch):
+    # the CUDA step's bf16 autocast, imitated on the CPU
+    monkeypatch.setattr(features, "autocast", lambda device: torch.autocast("cpu", dtype=torch.bfloat16))
+    x = digits.train.x[:200]
+    with torch.no_grad():
+        exact = teacher(x)
+    mixed, _ = features.predict_features(teacher, x, [])
+    assert not torch.allclose(mixed, exact, atol=1e-3)  # bf16 would change them
+    out = teacher_outputs.TeacherOutputs(teacher, x, [], 8.0, budget_bytes=2**30, logits=True)
+    logits, p, _, _ = out(torch.arange(len(x)))
+    assert torch.equal(logits, exact) and torch.allclose(p, torch.softmax(exact / 8.0, 1), atol=1e-7)
+
+
+def test_predicting_in_chunks_that_do_not_divide_the_data_gives_the_one_pass_outputs(digits, teacher):
+    x = digits.test.x
+    whole, whole_feats = features.predict_features(teacher, x, ["act1"], chunk=len(x))
+    parts, part_feats = features.predict_features(teacher, x, ["act1"], chunk=7)
+    assert len(x) % 7 and parts.shape == whole.shape and torch.allclose(parts, whole, atol=1e-5)
+    assert torch.allclose(part_feats["act1"], whole_feats["act1"], atol=1e-5)
+
+
+def test_the_memory_budget_is_validated():
+    with pytest.raises(ValueError, match="teacher_memory_mb must be .*>= 0.*got -1"):
+        wb.DistillConfig(teacher_memory_mb=-1)
+
+
+def load_peak_memory():
+    path = pathlib.Path(__file__).parent.parent / "bench" / "peak_memory.py"
+    spec = importlib.util.spec_from_file_location("peak_memory", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_peak_memory_grows_with_the_data_only_once_the_teacher_outputs_are_over_budget():
+    measure = load_peak_memory().measure
+    # the peak comes at the start (the cache) or in the first steps (one batch's teacher pass)
+    small, large = (measure(n, teacher_memory_mb=16, arch="cnn", steps=5) for n in (1000, 6000))
+    assert not small["cached"] and not large["cached"]
+    data = large["data_mb"] - small["data_mb"]  # 5,000 more 3x32x32 images: 59 MB
+    assert large["peak_mb"] - small["peak_mb"] < data + 40
+    # the probe sees a cache when there is one: 6,000 examples with the outputs kept
+    kept = measure(6000, teacher_memory_mb=4096, arch="cnn", steps=5)
+    assert kept["cached"] and kept["peak_mb"] - large["peak_mb"] > 0.8 * kept["cache_mb"]
