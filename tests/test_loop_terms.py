@@ -132,10 +132,16 @@ def test_hint_term_is_the_sum_over_pairs_of_hint_loss_through_each_regressor(bat
     check_step(mlp(batch), batch, cfg, teacher)
 
 
-def test_attention_term_is_the_sum_over_pairs_of_attention_transfer(batch, cnn_teacher):
+# teacher outputs kept for the run (the default budget) or computed on every batch (0 MB)
+BUDGETS = pytest.mark.parametrize("teacher_memory_mb", [wb.DistillConfig().teacher_memory_mb, 0.0])
+
+
+@BUDGETS
+def test_attention_term_is_the_sum_over_pairs_of_attention_transfer(batch, cnn_teacher, teacher_memory_mb):
     # block1 -> block1 at the same 4x4 size; block2 (2x2) -> block1: the larger map is pooled
     cfg = wb.DistillConfig(temperature=4.0, alpha=0.5, feature_weight=50.0, feature_loss="attention",
-                           feature_pairs=[("block1", "block1"), ("block1", "block2")])
+                           feature_pairs=[("block1", "block1"), ("block1", "block2")],
+                           teacher_memory_mb=teacher_memory_mb)
     check_step(cnn(batch), batch, cfg, cnn_teacher)
 
 
@@ -147,9 +153,13 @@ def test_relation_term_is_the_named_loss_on_the_pair_or_on_the_logits(batch, tea
     check_step(mlp(batch), batch, cfg, teacher)
 
 
-def test_feature_and_relation_terms_add_to_response_kd_with_their_weights(batch, teacher):
+@BUDGETS
+@pytest.mark.parametrize("relation_pair", [("act2", "act1"), None])
+def test_feature_and_relation_terms_add_to_response_kd_with_their_weights(batch, teacher, relation_pair,
+                                                                          teacher_memory_mb):
     cfg = wb.DistillConfig(temperature=2.0, alpha=0.7, feature_weight=0.5, feature_pairs=[("act1", "act1")],
-                           relation_weight=4.0, relation_loss="rkd", relation_pair=("act2", "act1"))
+                           relation_weight=4.0, relation_loss="rkd", relation_pair=relation_pair,
+                           teacher_memory_mb=teacher_memory_mb)
     check_step(mlp(batch), batch, cfg, teacher)
 
 
