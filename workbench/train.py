@@ -18,6 +18,7 @@ from .data import Splits
 from .device import autocast
 from .features import Terms, layers_used, predict_features
 from .models import tap
+from .response_loss import cross_entropies_and_grad
 from .teacher_outputs import TeacherOutputs
 
 DIVERGED = 1000.0  # a loss this many times the first step's (or NaN, or inf) ends the run as diverged
@@ -116,6 +117,7 @@ def steps(student, splits, cfg, teacher=None, stop=None):
         if cfg.feature_weight > 0 or cfg.relation_weight > 0:
             terms = Terms(student, targets.shapes, train.x[:2], cfg)
 
+    response = Response(train, splits.num_classes, cfg, targets)
     params = [p for p in student.parameters() if p.requires_grad]
     if terms is not None:
         params += list(terms.regressors.parameters())  # trained with the student
@@ -123,6 +125,8 @@ def steps(student, splits, cfg, teacher=None, stop=None):
     gen = torch.Generator().manual_seed(cfg.seed)
     result, step, t0 = Result(student), 0, time.perf_counter()
     result.regressors = terms.regressors if terms is not None else None
+    term_weights = {name: torch.tensor(w, device=device) for name, w in
+                    (("feature", cfg.feature_weight), ("relation", cfg.relation_weight))}
     with tap(student, terms.student_layers if terms is not None else []) as student_feats:
         for epoch in range(1, cfg.epochs + 1):
             student.train()
@@ -134,22 +138,31 @@ def steps(student, splits, cfg, teacher=None, stop=None):
                 x, y = train.x[idx], train.y[idx]
                 with autocast(device):
                     logits = student(x).float()
-                teacher_out = targets(idx) if targets is not None else (None, None, None, {})
-                loss, batch = _loss(logits, y, cfg, teacher_out, terms, student_feats)
-                value = loss.item()
+                teacher_logits, p, h, teacher_feats = targets(idx) if targets is not None else (None, None, None, {})
+                ces, grad = cross_entropies_and_grad(logits, response.targets(idx, p), response.scales,
+                                                     response.weights)
+                extra = terms(student_feats, logits, teacher_logits, teacher_feats) if terms is not None else {}
+                with torch.no_grad():  # every number of the step in one read from the device
+                    numbers = torch.cat([ces, torch.stack([(logits.argmax(1) == y).sum(dtype=torch.float32),
+                                                           *([h.mean()] if h is not None else []),
+                                                           *extra.values()])]).tolist()
+                batch, hits = response.history(numbers, cfg, list(extra))
+                value = batch["loss"]
                 first = value if step == 0 else first
                 if not math.isfinite(value) or value > DIVERGED * first:  # stepping on only makes it worse
                     result.diverged = {"epoch": epoch, "step": step + 1, "loss": value}
                     break
                 opt.zero_grad(set_to_none=True)
-                loss.backward()
+                # the response terms' gradient is written out (workbench.response_loss); the
+                # feature and relation terms go through autograd with their weights
+                torch.autograd.backward([logits, *extra.values()], [grad, *(term_weights[k] for k in extra)])
                 opt.step()
 
                 step += 1
                 for k, v in batch.items():
                     sums[k] = sums.get(k, 0.0) + v * len(idx)
                 seen += len(idx)
-                correct += (logits.argmax(1) == y).sum().item()
+                correct += hits
                 yield Event("step", epoch, step, batch)
             if result.stopped or result.diverged:
                 break
@@ -171,29 +184,42 @@ def steps(student, splits, cfg, teacher=None, stop=None):
     return result
 
 
-def _loss(logits, y, cfg, teacher_out, terms, student_feats):
-    """The step's loss tensor and its terms as floats (for the history)."""
-    teacher_logits, teacher_p, teacher_h, teacher_feats = teacher_out
-    ce = F.cross_entropy(logits, y)
-    if teacher_p is not None:
-        # cross-entropy to the teacher's soft labels at T; T² and the weights are folded
-        # into one fused op: loss = (1 − alpha)·ce + alpha·T²·soft_ce
-        soft_ce = F.cross_entropy(logits / cfg.temperature, teacher_p)
-        loss = torch.add(ce * (1 - cfg.alpha), soft_ce, alpha=cfg.alpha * cfg.temperature**2)
-        ce_v, soft_v, h_v = torch.stack([ce, soft_ce, teacher_h.mean()]).tolist()
-        kd_v = soft_v * cfg.temperature**2 - h_v  # = kd_loss: KL is cross-entropy minus entropy
-        batch = {"loss": cfg.alpha * kd_v + (1 - cfg.alpha) * ce_v, "ce": ce_v, "kd": kd_v}
-    else:
-        loss = ce
-        batch = {"ce": ce.item()}
-        batch["loss"] = batch["ce"]
-    if terms is not None:
-        for name, value in terms(student_feats, logits, teacher_logits, teacher_feats).items():
-            weight = cfg.feature_weight if name == "feature" else cfg.relation_weight
-            loss = loss + weight * value
-            batch[name] = value.item()
-            batch["loss"] += weight * batch[name]
-    return loss, batch
+class Response:
+    """The response-based terms of a run as targets for cross_entropies_and_grad: one-hot
+    labels (weight 1 − alpha when distilling, 1 otherwise) and the teacher's soft labels at
+    T (scale 1/T, weight alpha · T²), kept for the whole transfer set when the teacher's
+    outputs are, so that a step indexes them once."""
+
+    def __init__(self, train, num_classes, cfg, teacher_outputs):
+        self.onehot = F.one_hot(train.y, num_classes).float()[:, None]  # (N, 1, C)
+        self.soft = teacher_outputs is not None and teacher_outputs.soft
+        t, a, device = cfg.temperature, cfg.alpha, train.y.device
+        self.scales = torch.tensor([1.0, 1 / t] if self.soft else [1.0], device=device)
+        self.weights = torch.tensor([1 - a, a * t**2] if self.soft else [1.0], device=device)
+        self.all = self.onehot
+        if self.soft and teacher_outputs.cached:
+            self.all = torch.cat([self.onehot, teacher_outputs(slice(None))[1][:, None]], 1)  # (N, 2, C)
+        self.t2 = t**2
+
+    def targets(self, idx, soft_labels):
+        if self.soft and self.all is self.onehot:  # soft labels computed for this batch only
+            return torch.cat([self.onehot[idx], soft_labels[:, None]], 1)
+        return self.all[idx]
+
+    def history(self, numbers, cfg, extra):
+        """The step's history row from [ce, soft_ce?, correct, T²·entropy?, extra terms…]
+        read off the device, and the number of correct predictions."""
+        if self.soft:
+            ce, soft_ce, hits, entropy, *rest = numbers
+            kd = soft_ce * self.t2 - entropy  # = kd_loss: KL is cross-entropy minus entropy
+            row = {"loss": cfg.alpha * kd + (1 - cfg.alpha) * ce, "ce": ce, "kd": kd}
+        else:
+            ce, hits, *rest = numbers
+            row = {"loss": ce, "ce": ce}
+        for name, value in zip(extra, rest):
+            row[name] = value
+            row["loss"] += (cfg.feature_weight if name == "feature" else cfg.relation_weight) * value
+        return row, int(hits)
 
 
 def run(events, callbacks=(), every_step=False):
