@@ -108,12 +108,15 @@ def test_relation_terms_on_wide_features_never_build_a_tensor_larger_than_the_ba
     assert probe.numel <= max(b**3, b * d)
 
 
-def test_relation_losses_have_finite_gradients_even_with_repeated_points():
-    e = torch.tensor([[1.0, 2.0], [1.0, 2.0], [0.0, 1.0]], requires_grad=True)
+@pytest.mark.parametrize("points", [[[1.0, 2.0], [1.0, 2.0], [0.0, 1.0]], [[0.5, 0.5]] * 3],
+                         ids=["a repeated point", "all one point (a collapsed student)"])
+def test_relation_losses_have_finite_values_and_gradients_even_with_repeated_points(points):
+    e = torch.tensor(points, requires_grad=True)
     t = torch.randn(3, 4, generator=torch.Generator().manual_seed(0))
     for fn in (losses.rkd_distance, losses.rkd_angle, losses.similarity_preserving):
-        (g,) = torch.autograd.grad(fn(e, t), e)
-        assert torch.isfinite(g).all(), fn.__name__
+        value = fn(e, t)
+        (g,) = torch.autograd.grad(value, e)
+        assert torch.isfinite(value) and torch.isfinite(g).all(), fn.__name__
 
 
 def test_bad_feature_inputs_are_named():

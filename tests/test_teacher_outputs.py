@@ -75,14 +75,6 @@ def test_the_teachers_soft_labels_are_float32_even_where_the_step_runs_in_bf16(d
     assert torch.equal(logits, exact) and torch.allclose(p, torch.softmax(exact / 8.0, 1), atol=1e-7)
 
 
-def test_predicting_in_chunks_that_do_not_divide_the_data_gives_the_one_pass_outputs(digits, teacher):
-    x = digits.test.x
-    whole, whole_feats = features.predict_features(teacher, x, ["act1"], chunk=len(x))
-    parts, part_feats = features.predict_features(teacher, x, ["act1"], chunk=7)
-    assert len(x) % 7 and parts.shape == whole.shape and torch.allclose(parts, whole, atol=1e-5)
-    assert torch.allclose(part_feats["act1"], whole_feats["act1"], atol=1e-5)
-
-
 def test_the_memory_budget_is_validated():
     with pytest.raises(ValueError, match="teacher_memory_mb must be .*>= 0.*got -1"):
         wb.DistillConfig(teacher_memory_mb=-1)

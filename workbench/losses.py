@@ -196,9 +196,13 @@ def rkd_distance(student_embeddings, teacher_embeddings):
 
 
 def _rkd_distance(es, et):
+    # the B(B − 1)/2 distances of F.pdist (one autograd node) rather than the B×B matrix:
+    # the diagonal is 0 on both sides and each pair appears twice among the B² entries
     with torch.no_grad():  # the teacher's side is a constant target
-        target = normalised_distances(et)
-    return F.smooth_l1_loss(normalised_distances(es), target)
+        dt = F.pdist(et.flatten(1))
+        dt = dt / dt.mean().clamp(min=1e-12)
+    ds = F.pdist(es.flatten(1))
+    return F.smooth_l1_loss(ds / ds.mean().clamp(min=1e-12), dt, reduction="sum") * (2 / len(es) ** 2)
 
 
 def _angles(e):
