@@ -7,9 +7,8 @@ from sklearn.decomposition import PCA
 
 from . import _check
 from .data import Split
-from .features import predict_features
-from .losses import normalised_distances, soft_targets
-from .train import predict
+from .features import predict, predict_features
+from .losses import normalised_distances, similarity_matrix, soft_targets  # noqa: F401 (similarity_matrix: public here too)
 
 
 def soft_labels(logits, temperature):
@@ -150,15 +149,6 @@ def probe_batch(split, per_class=4):
     split = _split("split", split)
     idx = torch.cat([torch.nonzero(split.y == c).flatten()[:per_class] for c in split.y.unique().tolist()])
     return Split(split.x[idx], split.y[idx])
-
-
-def similarity_matrix(features):
-    """The matrix similarity-preserving KD compares (Tung & Mori 2019): the
-    batch's Gram matrix G = F·Fᵀ of the flattened features F (B × d), each row then
-    divided by its L2 norm, G̃[i, :] = G[i, :] / ‖G[i, :]‖₂. B × B whatever d, in the
-    features' dtype and device. Not the cosines: its rows, not its diagonal, have norm 1."""
-    f = features.flatten(1)
-    return torch.nn.functional.normalize(f @ f.t(), dim=1)
 
 
 def relation_matrix(feats, kind="distance"):

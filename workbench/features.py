@@ -43,6 +43,11 @@ def predict_features(model, x, layers, chunk=1024, mixed_precision=True):
     return concat(feature_chunks(model, x, layers, chunk, mixed_precision), layers)
 
 
+def predict(model, x):
+    """Logits of `model` on a whole tensor, in eval mode, in chunks; float32."""
+    return predict_features(model, x, ())[0]
+
+
 def layers_used(student, teacher, cfg):
     """(teacher layers, student layers) that cfg's feature and relation terms tap; each
     name checked against the model's layers."""

@@ -167,11 +167,17 @@ def similarity_preserving(student_features, teacher_features):
     return _similarity_preserving(fs, ft)
 
 
+def similarity_matrix(features):
+    """The matrix similarity-preserving KD compares (Tung & Mori 2019): the batch's Gram
+    matrix G = F·Fᵀ of the flattened features F (B × d), each row then divided by its L2
+    norm, G̃[i, :] = G[i, :] / ‖G[i, :]‖₂. B × B whatever d, in the features' dtype and
+    device. Not the cosines: its rows, not its diagonal, have norm 1."""
+    f = features.flatten(1)
+    return F.normalize(f @ f.t(), dim=1)
+
+
 def _similarity_preserving(fs, ft):
-    fs, ft = fs.flatten(1), ft.flatten(1)
-    gs = F.normalize(fs @ fs.t(), dim=1)
-    gt = F.normalize(ft @ ft.t(), dim=1)
-    return (gt - gs).pow(2).sum() / len(fs) ** 2
+    return (similarity_matrix(ft) - similarity_matrix(fs)).pow(2).sum() / len(fs) ** 2
 
 
 def normalised_distances(e):

@@ -16,7 +16,8 @@ import torch.nn.functional as F
 from .config import DistillConfig
 from .data import Splits
 from .device import autocast
-from .features import Terms, layers_used, predict_features
+from .analysis import agreement
+from .features import Terms, layers_used, predict
 from .models import tap
 from .response_loss import cross_entropies_and_grad
 from .teacher_outputs import TeacherOutputs
@@ -43,11 +44,6 @@ class Result:
     regressors: torch.nn.ModuleList = None  # FitNets regressors, one per hint layer pair
     diverged: dict = None  # {"epoch", "step", "loss"}: the step whose loss was NaN, inf or over DIVERGED x the
     # first step's; the run ended there (lower the learning rate)
-
-
-def predict(model, x):
-    """Logits of `model` on a whole tensor, in eval mode, in chunks; float32."""
-    return predict_features(model, x, ())[0]
 
 
 def _check_run(model, splits, cfg, teacher):
@@ -178,8 +174,7 @@ def steps(student, splits, cfg, teacher=None, stop=None):
     if result.history:
         result.metrics.update(train_acc=result.history[-1]["train_acc"], val_acc=result.history[-1]["val_acc"])
     if teacher is not None:
-        agree = predict(student, splits.test.x).argmax(1) == predict(teacher, splits.test.x).argmax(1)
-        result.metrics["test_agreement"] = agree.float().mean().item()
+        result.metrics["test_agreement"] = agreement(student, teacher, splits.test)
     student.eval()
     return result
 
