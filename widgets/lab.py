@@ -28,7 +28,8 @@ SCENARIOS = {
         {"fraction": 1.0, "epochs": 30}, "With all the training images the hard-label student already reaches "
                                          "about 96%; distillation adds a point at most."),
     "left-out digit": (
-        {"teacher": "digits/mlp-large", "temperature": 8.0, "fraction": 1.0, "epochs": 30, "left_out": "3"},
+        {"teacher": "digits/mlp-large", "temperature": 8.0, "alpha": 1.0, "fraction": 1.0, "epochs": 30,
+         "left_out": "3"},
         "Neither student sees a single 3. The hard-label one never predicts 3; the one distilled from the MLP "
         "teacher at T = 8 recognises about 9 test 3s in 10 from the soft labels of the other digits (see "
         "accuracy per class). Try the CNN teacher: does it teach as much about 3s?"),
