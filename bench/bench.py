@@ -1,12 +1,18 @@
 """make bench: speed figures measured side by side in one run, printed as ratios.
 
 1. a distillation epoch over a hard-label epoch (teacher outputs cached once per run);
-2. this engine against a straightforward loop that runs the teacher on every batch
+2. the feature and relation terms over response-only distillation, at the feature and
+   relation labs' defaults and with both terms together;
+3. this engine against a straightforward loop that runs the teacher on every batch
    through a DataLoader, same models, data, optimizer and epochs;
-3. wall time of a full 30-epoch distillation on digits.
+4. wall time of a full 30-epoch distillation on digits;
+5. at real-data scale: an epoch on MNIST-shaped data (60,000 x 1x28x28) for an MLP and a
+   CNN student, and the peak memory of a CIFAR-shaped run at two transfer-set sizes
+   (bench/peak_memory.py), on the CPU and, when there is one, on the GPU.
 Each timing is the median of several interleaved repeats, so a burst of noise hits both
 sides of a ratio alike."""
 import statistics
+import sys
 import time
 
 import torch
@@ -14,13 +20,17 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
 import workbench as wb
+from workbench.data import Split, Splits
+
+import peak_memory
 
 REPEATS = 7
 
 
 def student(splits, arch="mlp"):
     wb.seed_everything(0)
-    size = {"hidden": (32,)} if arch == "mlp" else {"channels": (16, 32)}
+    arch, size = {"mlp": ("mlp", {"hidden": (32,)}), "cnn": ("cnn", {"channels": (16, 32)}),
+                  "cnn8": ("cnn", {"channels": (8, 16)})}[arch]
     return wb.models.build(arch, splits.input_shape, splits.num_classes, **size)
 
 
@@ -52,7 +62,51 @@ def naive_distill(model, teacher, splits, cfg):
 
 
 def row(label, value, target, ok):
-    print(f"{label:62s} {value:8.3f}   target {target:8s} {'ok' if ok else 'MISSED'}")
+    print(f"{label:72s} {value:8.3f}   target {target:8s} {'ok' if ok else 'MISSED'}")
+
+
+def mnist_shaped_epochs(device):
+    """{arch: (seconds of the teacher's pass over the transfer set, seconds of the second
+    epoch)} for distillation on random 60,000 x 1x28x28 images, an MLP and a CNN student of
+    a CNN teacher; the second epoch, so that start-up costs stay out of it."""
+    g = torch.Generator().manual_seed(0)
+    split = lambda n: Split(torch.rand(n, 1, 28, 28, generator=g), torch.randint(0, 10, (n,), generator=g)).to(device)
+    splits = Splits(split(60_000), split(1000), split(1000), tuple("0123456789"), (1, 28, 28), "random")
+    wb.seed_everything(0)
+    teacher = wb.models.build("cnn", (1, 28, 28), 10, channels=(32, 64)).to(device).eval()
+    seconds = {}
+    for arch, size in (("mlp", {"hidden": (128,)}), ("cnn", {"channels": (16, 32)})):
+        marks = [time.perf_counter()]
+        sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+
+        def mark(event):  # the first step ends the teacher's pass; each epoch its own time
+            if (event.kind == "step" and event.step == 1) or event.kind == "epoch":
+                sync()
+                marks.append(time.perf_counter())
+
+        wb.distill(wb.models.build(arch, (1, 28, 28), 10, **size), teacher, splits,
+                   wb.DistillConfig(epochs=2, batch_size=128), callbacks=[mark], every_step=True)
+        seconds[arch] = (marks[1] - marks[0], marks[3] - marks[2])
+    return seconds
+
+
+def real_scale(devices):
+    print("\nreal-data scale (random inputs of the real shapes; one epoch, batch 128)")
+    for device in devices:
+        for arch, (teacher_pass, epoch) in mnist_shaped_epochs(device).items():
+            student_name = "mlp(128)" if arch == "mlp" else "cnn(16, 32)"
+            print(f"  {device}: MNIST-shaped (60,000 x 1x28x28), {student_name} student of a cnn(32, 64) teacher: "
+                  f"an epoch {epoch:6.2f} s; the teacher's one pass {teacher_pass:5.2f} s")
+    print("  CIFAR-shaped run (resnet teacher (32, 64, 128) x 2 blocks, student (16, 32, 64), hint on stage1, "
+          "RKD on pool), peak memory:")
+    for device in devices:
+        runs = [peak_memory.measure(n, device=device) for n in (2000, 8000)]
+        for r in runs:
+            kept = f"teacher outputs kept ({r['cache_mb']:.0f} MB)" if r["cached"] else "teacher run per batch"
+            print(f"    {device}, {r['examples']:5d} images: peak {r['peak_mb']:6.0f} MB, data {r['data_mb']:4.0f} MB, {kept}")
+        grew, data = runs[1]["peak_mb"] - runs[0]["peak_mb"], runs[1]["data_mb"] - runs[0]["data_mb"]
+        row(f"{device}: peak growth 2,000 -> 8,000 images, over the data's growth ({data:.0f} MB)", grew / data,
+            "<= 2", grew <= 2 * data)
 
 
 def main():
@@ -60,44 +114,67 @@ def main():
     device = wb.pick_device()
     splits = wb.data.load("digits", device=device)
     teacher = wb.teachers.get("digits/mlp-large", device=device)
+    cnn_teacher = wb.teachers.get("digits/cnn", device=device)
     cfg = wb.DistillConfig(temperature=4.0, alpha=0.9, epochs=30)
     print(f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"digits train set {len(splits.train)} examples, student mlp(32), teacher digits/mlp-large")
+          f"digits train set {len(splits.train)} examples")
+    hint_rkd = dict(feature_weight=1.0, relation_weight=1.0, relation_loss="rkd_distance")
+    runs = {  # name: (student, teacher or None for hard labels, cfg)
+        "hard, mlp(32)": ("mlp", None, cfg),
+        "distill, mlp(32)": ("mlp", teacher, cfg),
+        "naive loop, mlp(32)": ("mlp", "naive", cfg),
+        "hard, cnn(16, 32)": ("cnn", None, cfg),
+        "distill, cnn(16, 32)": ("cnn", teacher, cfg),
+        # the feature lab's default: cnn(8, 16) from digits/cnn, hint block1 -> block1, weight 10
+        "response-only, cnn(8, 16) from digits/cnn": ("cnn8", cnn_teacher, cfg),
+        "feature lab: + hint on block1": ("cnn8", cnn_teacher, cfg.replace(
+            feature_weight=10.0, feature_pairs=[("block1", "block1")])),
+        # the relation lab's default: mlp(32) from digits/mlp-large, RKD distance (act2, act1), weight 25
+        "relation lab: + RKD distance (act2, act1)": ("mlp", teacher, cfg.replace(
+            relation_weight=25.0, relation_pair=("act2", "act1"))),
+        "response-only, cnn(16, 32) from digits/cnn": ("cnn", cnn_teacher, cfg),
+        "+ hint (block2) and RKD distance (pool)": ("cnn", cnn_teacher, cfg.replace(
+            feature_pairs=[("block2", "block2")], relation_pair=("pool", "pool"), **hint_rkd)),
+        "mlp(32): + hint and RKD distance (act2 -> act1)": ("mlp", teacher, cfg.replace(
+            feature_pairs=[("act2", "act1")], relation_pair=("act2", "act1"), **hint_rkd)),
+    }
+
+    def go(arch, who, run_cfg):
+        model = student(splits, arch)
+        if who == "naive":
+            return naive_distill(model, teacher, splits, run_cfg)
+        return wb.train(model, splits, run_cfg) if who is None else wb.distill(model, who, splits, run_cfg)
 
     wb.distill(student(splits), teacher, splits, cfg.replace(epochs=3))  # warm-up
-    rich = cfg.replace(feature_weight=1.0, feature_pairs=[("act2", "act1")], relation_weight=1.0,
-                       relation_loss="rkd_distance", relation_pair=("act2", "act1"))
-    cnn_teacher = wb.teachers.get("digits/cnn", device=device)
-    cnn_rich = cfg.replace(feature_weight=1.0, feature_pairs=[("block2", "block2")], relation_weight=1.0,
-                           relation_loss="rkd_distance", relation_pair=("pool", "pool"))
-    hard, kd, naive, cnn_hard, cnn_kd, feat, cnn_kd2, cnn_feat = [], [], [], [], [], [], [], []
-    for _ in range(REPEATS):
-        hard.append(timed(lambda: wb.train(student(splits), splits, cfg)))
-        kd.append(timed(lambda: wb.distill(student(splits), teacher, splits, cfg)))
-        naive.append(timed(lambda: naive_distill(student(splits), teacher, splits, cfg)))
-        cnn_hard.append(timed(lambda: wb.train(student(splits, "cnn"), splits, cfg)))
-        cnn_kd.append(timed(lambda: wb.distill(student(splits, "cnn"), teacher, splits, cfg)))
-        feat.append(timed(lambda: wb.distill(student(splits), teacher, splits, rich)))
-        cnn_kd2.append(timed(lambda: wb.distill(student(splits, "cnn"), cnn_teacher, splits, cfg)))
-        cnn_feat.append(timed(lambda: wb.distill(student(splits, "cnn"), cnn_teacher, splits, cnn_rich)))
-    med = statistics.median
-    print(f"\nmedian of {REPEATS} runs of {cfg.epochs} epochs, mlp(32) student:")
-    print(f"  hard-label {med(hard):.3f} s, distillation {med(kd):.3f} s, naive distillation loop {med(naive):.3f} s")
-    print(f"  cnn(16, 32) student: hard-label {med(cnn_hard):.3f} s, distillation {med(cnn_kd):.3f} s")
-    print(f"  mlp(32) with hint (act2 -> act1) and RKD distance (act2, act1) terms: {med(feat):.3f} s")
-    print(f"  cnn(16, 32) from digits/cnn: response-only {med(cnn_kd2):.3f} s, with hint (block2) and RKD distance "
-          f"(pool) terms {med(cnn_feat):.3f} s\n")
-    ratio = med(kd) / med(hard)
-    row("distillation epoch / hard-label epoch, mlp(32) student", ratio, "<= 1.15", ratio <= 1.15)
-    ratio = med(cnn_kd) / med(cnn_hard)
-    row("distillation epoch / hard-label epoch, cnn(16, 32) student", ratio, "<= 1.15", ratio <= 1.15)
-    ratio = med(feat) / med(kd)
-    row("epoch with hint + RKD terms / response-only, mlp(32) student", ratio, "<= 1.5", ratio <= 1.5)
-    ratio = med(cnn_feat) / med(cnn_kd2)
-    row("epoch with hint + RKD terms / response-only, cnn student", ratio, "<= 1.5", ratio <= 1.5)
-    speedup = med(naive) / med(kd)
-    row("naive DataLoader loop / this engine (same models, epochs)", speedup, ">= 2", speedup >= 2)
-    print(f"{'full 30-epoch distillation on digits (seconds)':62s} {med(kd):8.3f}   target a few seconds")
+    times = {name: [] for name in runs}
+    for _ in range(REPEATS):  # interleaved, so that a burst of noise hits both sides of a ratio
+        for name, (arch, who, run_cfg) in runs.items():
+            times[name].append(timed(lambda: go(arch, who, run_cfg)))
+    t = {name: statistics.median(v) for name, v in times.items()}
+    print(f"\nmedian of {REPEATS} runs of {cfg.epochs} epochs (seconds):")
+    for name, seconds in t.items():
+        print(f"  {name:60s} {seconds:6.3f}")
+    print()
+    for label, a, b, target in (
+            ("distillation epoch / hard-label epoch, mlp(32) student", "distill, mlp(32)", "hard, mlp(32)", 1.15),
+            ("distillation epoch / hard-label epoch, cnn(16, 32) student", "distill, cnn(16, 32)",
+             "hard, cnn(16, 32)", 1.15),
+            ("feature lab default (hint) / response-only", "feature lab: + hint on block1",
+             "response-only, cnn(8, 16) from digits/cnn", 1.5),
+            ("relation lab default (RKD distance) / response-only", "relation lab: + RKD distance (act2, act1)",
+             "distill, mlp(32)", 1.5),
+            ("hint + RKD terms / response-only, cnn(16, 32) student", "+ hint (block2) and RKD distance (pool)",
+             "response-only, cnn(16, 32) from digits/cnn", 1.5),
+            ("hint + RKD terms / response-only, mlp(32) student", "mlp(32): + hint and RKD distance (act2 -> act1)",
+             "distill, mlp(32)", 1.5)):
+        ratio = t[a] / t[b]
+        row(label, ratio, f"<= {target}", ratio <= target)
+    speedup = t["naive loop, mlp(32)"] / t["distill, mlp(32)"]
+    row("naive DataLoader loop / this engine (same models, epochs)", speedup, ">= 3", speedup >= 3)
+    print(f"{'full 30-epoch distillation on digits (seconds)':62s} {t['distill, mlp(32)']:8.3f}   target a few seconds")
+    if "--digits-only" not in sys.argv:
+        gpu = ["cuda"] if torch.cuda.is_available() else []
+        real_scale(gpu if "--scale-on-gpu-only" in sys.argv else ["cpu"] + gpu)
 
 
 if __name__ == "__main__":

@@ -46,9 +46,15 @@ class TeacherOutputs:
         p, h = soft_labels_and_entropy(all_logits, self.temperature) if self.soft else (None, None)
         return (all_logits if self.logits else None), p, h, feats
 
+    @property
+    def soft_labels(self):
+        """The whole transfer set's soft labels (N, C), when they are kept."""
+        return self._cache[1] if self.cached else None
+
     def __call__(self, idx):
         if not self.cached:
-            return self._targets(*predict_features(self.teacher, self.x[idx], self.layers, mixed_precision=False))
+            x = self.x.index_select(0, idx)
+            return self._targets(*predict_features(self.teacher, x, self.layers, mixed_precision=False))
+        take = lambda t: t.index_select(0, idx) if t is not None else None  # 2-5x faster than t[idx] on the CPU
         logits, p, h, feats = self._cache
-        return (logits[idx] if logits is not None else None, p[idx] if p is not None else None,
-                h[idx] if h is not None else None, {name: f[idx] for name, f in feats.items()})
+        return take(logits), take(p), take(h), {name: take(f) for name, f in feats.items()}
