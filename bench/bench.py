@@ -103,7 +103,8 @@ def real_scale(devices):
         runs = [peak_memory.measure(n, device=device) for n in (2000, 8000)]
         for r in runs:
             kept = f"teacher outputs kept ({r['cache_mb']:.0f} MB)" if r["cached"] else "teacher run per batch"
-            print(f"    {device}, {r['examples']:5d} images: peak {r['peak_mb']:6.0f} MB, data {r['data_mb']:4.0f} MB, {kept}")
+            print(f"    {device}, {r['examples']:5d} images: peak {r['peak_mb']:6.0f} MB, "
+                  f"data {r['data_mb']:4.0f} MB, {kept}")
         grew, data = runs[1]["peak_mb"] - runs[0]["peak_mb"], runs[1]["data_mb"] - runs[0]["data_mb"]
         row(f"{device}: peak growth 2,000 -> 8,000 images, over the data's growth ({data:.0f} MB)", grew / data,
             "<= 2", grew <= 2 * data)

@@ -98,3 +98,26 @@ def test_peak_memory_grows_with_the_data_only_once_the_teacher_outputs_are_over_
     # the probe sees a cache when there is one: 6,000 examples with the outputs kept
     kept = measure(6000, teacher_memory_mb=4096, arch="cnn", steps=5)
     assert kept["cached"] and kept["peak_mb"] - large["peak_mb"] > 0.8 * kept["cache_mb"]
+
+
+def test_kept_teacher_distances_are_the_batchs_pdist(digits, teacher):
+    feats = features.predict_features(teacher, digits.train.x, ["act2"])[1]["act2"]
+    table = teacher_outputs.TeacherDistances(feats)
+    shuffled = torch.randperm(len(feats), generator=torch.Generator().manual_seed(0))
+    for idx in (torch.tensor([4, 900, 17, 3]), shuffled[:128]):
+        assert torch.allclose(table(idx), torch.nn.functional.pdist(feats[idx]), rtol=1e-5, atol=1e-4)
+
+
+def test_rkd_distance_reads_the_teachers_distances_only_while_they_fit_in_the_budget(digits, teacher, student_factory,
+                                                                                     monkeypatch):
+    built = []
+    real = teacher_outputs.TeacherDistances.__init__
+    monkeypatch.setattr(teacher_outputs.TeacherDistances, "__init__",
+                        lambda self, e: built.append(len(e)) or real(self, e))
+    cfg = wb.DistillConfig(epochs=1, relation_weight=1.0, relation_pair=("act2", "act1"))
+    wb.distill(student_factory(digits), teacher, digits, cfg)
+    n = len(digits.train)
+    outputs_mb = 4 * n * (10 + 1 + 256) / 2**20
+    just_short = outputs_mb + 4 * n * n / 2**20 - 0.01
+    wb.distill(student_factory(digits), teacher, digits, cfg.replace(teacher_memory_mb=just_short))
+    assert built == [n]  # the first run kept its N x N distances; the second, 10 kB short, did not

@@ -8,7 +8,7 @@ from sklearn.decomposition import PCA
 from . import _check
 from .data import Split
 from .features import predict, predict_features
-from .losses import normalised_distances, similarity_matrix, soft_targets  # noqa: F401 (similarity_matrix: public here too)
+from .losses import normalised_distances, similarity_matrix, soft_targets  # noqa: F401 (public here too)
 
 
 def soft_labels(logits, temperature):

@@ -67,8 +67,9 @@ class Terms:
     """Set up once per run (regressors built from the layers' shapes); call per batch with
     the student's tapped features and the teacher's outputs on the same examples."""
 
-    def __init__(self, student, teacher_shapes, x_probe, cfg):
+    def __init__(self, student, teacher_shapes, x_probe, cfg, teacher_distances=None):
         self.cfg = cfg
+        self.teacher_distances = teacher_distances  # a TeacherDistances for RKD distance, when kept
         self.pairs = list(cfg.feature_pairs) if cfg.feature_weight > 0 else []
         self.relation = cfg.relation_weight > 0
         self.rel_pair = cfg.relation_pair if self.relation else None
@@ -85,7 +86,7 @@ class Terms:
                                      f"{tuple(probe[s].shape[1:])}: pick conv layers or feature_loss='hint'")
         self.regressors.to(x_probe.device)
 
-    def __call__(self, student_feats, logits, teacher_logits, teacher_feats):
+    def __call__(self, idx, student_feats, logits, teacher_logits, teacher_feats):
         terms = {}
         if self.pairs:
             parts = []
@@ -96,9 +97,10 @@ class Terms:
                 parts.append(losses.UNCHECKED[self.cfg.feature_loss](fs, teacher_feats[t]))
             terms["feature"] = parts[0] if len(parts) == 1 else torch.stack(parts).sum()
         if self.relation:
-            if self.rel_pair:
-                es, et = student_feats[self.rel_pair[1]].float(), teacher_feats[self.rel_pair[0]]
+            es = student_feats[self.rel_pair[1]].float() if self.rel_pair else logits
+            if self.teacher_distances is not None:
+                terms["relation"] = losses.rkd_distance_to(es, self.teacher_distances(idx))
             else:
-                es, et = logits, teacher_logits
-            terms["relation"] = losses.UNCHECKED[self.cfg.relation_loss](es, et)
+                et = teacher_feats[self.rel_pair[0]] if self.rel_pair else teacher_logits
+                terms["relation"] = losses.UNCHECKED[self.cfg.relation_loss](es, et)
         return terms

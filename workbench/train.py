@@ -20,7 +20,7 @@ from .analysis import agreement
 from .features import Terms, layers_used, predict
 from .models import tap
 from .response_loss import cross_entropies_and_grad
-from .teacher_outputs import TeacherOutputs
+from .teacher_outputs import TeacherDistances, TeacherOutputs
 
 DIVERGED = 1000.0  # a loss this many times the first step's (or NaN, or inf) ends the run as diverged
 
@@ -111,7 +111,14 @@ def steps(student, splits, cfg, teacher=None, stop=None):
         if targets.num_classes != splits.num_classes:
             raise ValueError(f"teacher must output {splits.num_classes} logits, got {targets.num_classes}")
         if cfg.feature_weight > 0 or cfg.relation_weight > 0:
-            terms = Terms(student, targets.shapes, train.x[:2], cfg)
+            distances = None
+            if (cfg.relation_weight > 0 and cfg.relation_loss == "rkd_distance" and targets.cached
+                    and targets.bytes + 4 * len(train) ** 2 <= cfg.teacher_memory_mb * 2**20):
+                distances = TeacherDistances(targets.embeddings(cfg.relation_pair))
+                hint_layers = {t for t, _ in cfg.feature_pairs} if cfg.feature_weight > 0 else set()
+                if cfg.relation_pair and cfg.relation_pair[0] not in hint_layers:
+                    targets.step_layers.remove(cfg.relation_pair[0])  # its distances are all a step needs
+            terms = Terms(student, targets.shapes, train.x[:2], cfg, distances)
 
     response = Response(train, splits.num_classes, cfg, targets)
     params = [p for p in student.parameters() if p.requires_grad]
@@ -137,7 +144,7 @@ def steps(student, splits, cfg, teacher=None, stop=None):
                 teacher_logits, p, h, teacher_feats = targets(idx) if targets is not None else (None, None, None, {})
                 ces, grad = cross_entropies_and_grad(logits, response.targets(idx, p), response.scales,
                                                      response.weights)
-                extra = terms(student_feats, logits, teacher_logits, teacher_feats) if terms is not None else {}
+                extra = {} if terms is None else terms(idx, student_feats, logits, teacher_logits, teacher_feats)
                 with torch.no_grad():  # every number of the step in one read from the device
                     numbers = torch.cat([ces, torch.stack([(logits.argmax(1) == y).sum(dtype=torch.float32),
                                                            *([h.mean()] if h is not None else []),
@@ -195,6 +202,7 @@ class Response:
         self.all = self.onehot
         if self.soft and teacher_outputs.cached:
             self.all = torch.cat([self.onehot, teacher_outputs.soft_labels[:, None]], 1)  # (N, 2, C)
+            teacher_outputs.step_reads_soft_labels = False  # read from self.all
         self.t2 = t**2
 
     def targets(self, idx, soft_labels):
