@@ -18,6 +18,17 @@ SIZES = {  # teacher and student widths; the hint taps the first stage, the rela
 }
 
 
+def peak_resident_mb():
+    """This process's peak resident memory: VmHWM of /proc/self/status on Linux, which a new
+    program starts afresh (getrusage's ru_maxrss carries the parent's peak across fork and
+    exec, so a child of a big test process would report the parent's size), else ru_maxrss."""
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 2**10
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10  # kB on Linux, bytes on macOS
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--examples", type=int, required=True)
@@ -62,7 +73,7 @@ def main(argv=None):
     if device.type == "cuda":
         peak = torch.cuda.max_memory_allocated() / 2**20
     else:
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10  # kB on Linux
+        peak = peak_resident_mb()
     data = sum(s.x.numel() * 4 + s.y.numel() * 8 for s in (splits.train, splits.val, splits.test)) / 2**20
     print(json.dumps({"examples": args.examples, "peak_mb": peak, "data_mb": data, "device": device.type, **cached}))
 

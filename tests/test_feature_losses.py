@@ -108,11 +108,16 @@ def test_relation_terms_on_wide_features_never_build_a_tensor_larger_than_the_ba
     assert probe.numel <= max(b**3, b * d)
 
 
-@pytest.mark.parametrize("points", [[[1.0, 2.0], [1.0, 2.0], [0.0, 1.0]], [[0.5, 0.5]] * 3],
-                         ids=["a repeated point", "all one point (a collapsed student)"])
+TINY = (torch.randn(8, 4, generator=torch.Generator().manual_seed(0)) * 1e-10).tolist()
+TINY[3] = TINY[5]
+
+
+@pytest.mark.parametrize("points", [[[1.0, 2.0], [1.0, 2.0], [0.0, 1.0]], [[0.5, 0.5]] * 3, TINY],
+                         ids=["a repeated point", "all one point (a collapsed student)",
+                              "features of 1e-10 with a repeated point"])
 def test_relation_losses_have_finite_values_and_gradients_even_with_repeated_points(points):
     e = torch.tensor(points, requires_grad=True)
-    t = torch.randn(3, 4, generator=torch.Generator().manual_seed(0))
+    t = torch.randn(len(e), 4, generator=torch.Generator().manual_seed(0))
     for fn in (losses.rkd_distance, losses.rkd_angle, losses.similarity_preserving):
         value = fn(e, t)
         (g,) = torch.autograd.grad(value, e)

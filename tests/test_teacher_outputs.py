@@ -45,24 +45,25 @@ def test_over_the_memory_budget_the_teacher_runs_on_every_batch_and_trains_the_s
     assert batched.metrics["test_acc"] == pytest.approx(cached.metrics["test_acc"], abs=0.01)
 
 
-def test_the_budget_decides_what_is_kept(digits, teacher):
-    x = digits.train.x
-    # per example: 10 soft labels, 1 entropy, 256 act2 features, float32
-    need = 4 * (10 + 1 + 256) * len(x)
-    kept = teacher_outputs.TeacherOutputs(teacher, x, ["act2"], 4.0, budget_bytes=need)
-    over = teacher_outputs.TeacherOutputs(teacher, x, ["act2"], 4.0, budget_bytes=need - 1)
+def test_the_budget_decides_what_is_kept(digits, teacher, student_factory):
+    x, student = digits.train.x, student_factory(digits)
+    cfg = wb.DistillConfig(feature_weight=1.0, feature_pairs=[("act2", "act1")])
+    need = 4 * (10 + 1 + 256) * len(x)  # per example: 10 soft labels, 1 entropy, 256 act2 features, float32
+    kept = teacher_outputs.TeacherOutputs(teacher, student, x, cfg.replace(teacher_memory_mb=need / 2**20))
+    over = teacher_outputs.TeacherOutputs(teacher, student, x, cfg.replace(teacher_memory_mb=(need - 1) / 2**20))
     assert kept.cached and kept.bytes == need and not over.cached and over.bytes == 0
     idx = torch.tensor([5, 0, 700])
-    for a, b in zip(kept(idx), over(idx)):
-        if isinstance(a, dict):
-            assert a.keys() == b.keys() == {"act2"} and torch.allclose(a["act2"], b["act2"], atol=1e-6)
-        elif a is None:
-            assert b is None  # logits were not asked for
-        else:
-            assert torch.allclose(a, b, atol=1e-6)
+    a, b = kept(idx), over(idx)
+    assert a.logits is None and a.distances is None and b.distances is None  # not asked for
+    assert a.features.keys() == b.features.keys() == {"act2"}
+    assert torch.allclose(a.features["act2"], b.features["act2"], atol=1e-6)
+    for name in ("soft_labels", "entropy"):
+        assert torch.allclose(getattr(a, name), getattr(b, name), atol=1e-6), name
 
 
-def test_the_teachers_soft_labels_are_float32_even_where_the_step_runs_in_bf16(digits, teacher, monkeypatch):
+@pytest.mark.parametrize("memory_mb", [1024, 0], ids=["kept", "batch by batch"])
+def test_the_teachers_soft_labels_are_float32_even_where_the_step_runs_in_bf16(digits, teacher, student_factory,
+                                                                               monkeypatch, memory_mb):
     # the CUDA step's bf16 autocast, imitated on the CPU
     monkeypatch.setattr(features, "autocast", lambda device: torch.autocast("cpu", dtype=torch.bfloat16))
     x = digits.train.x[:200]
@@ -70,9 +71,10 @@ def test_the_teachers_soft_labels_are_float32_even_where_the_step_runs_in_bf16(d
         exact = teacher(x)
     mixed, _ = features.predict_features(teacher, x, [])
     assert not torch.allclose(mixed, exact, atol=1e-3)  # bf16 would change them
-    out = teacher_outputs.TeacherOutputs(teacher, x, [], 8.0, budget_bytes=2**30, logits=True)
-    logits, p, _, _ = out(torch.arange(len(x)))
-    assert torch.equal(logits, exact) and torch.allclose(p, torch.softmax(exact / 8.0, 1), atol=1e-7)
+    cfg = wb.DistillConfig(temperature=8.0, relation_weight=1.0, relation_loss="rkd_angle", teacher_memory_mb=memory_mb)
+    batch = teacher_outputs.TeacherOutputs(teacher, student_factory(digits), x, cfg)(torch.arange(len(x)))
+    assert torch.equal(batch.logits, exact)  # the relation term on logits reads them
+    assert torch.allclose(batch.soft_labels, torch.softmax(exact / 8.0, 1), atol=1e-7)
 
 
 def test_the_memory_budget_is_validated():
@@ -108,16 +110,16 @@ def test_kept_teacher_distances_are_the_batchs_pdist(digits, teacher):
         assert torch.allclose(table(idx), torch.nn.functional.pdist(feats[idx]), rtol=1e-5, atol=1e-4)
 
 
-def test_rkd_distance_reads_the_teachers_distances_only_while_they_fit_in_the_budget(digits, teacher, student_factory,
-                                                                                     monkeypatch):
-    built = []
-    real = teacher_outputs.TeacherDistances.__init__
-    monkeypatch.setattr(teacher_outputs.TeacherDistances, "__init__",
-                        lambda self, e: built.append(len(e)) or real(self, e))
-    cfg = wb.DistillConfig(epochs=1, relation_weight=1.0, relation_pair=("act2", "act1"))
-    wb.distill(student_factory(digits), teacher, digits, cfg)
-    n = len(digits.train)
-    outputs_mb = 4 * n * (10 + 1 + 256) / 2**20
-    just_short = outputs_mb + 4 * n * n / 2**20 - 0.01
-    wb.distill(student_factory(digits), teacher, digits, cfg.replace(teacher_memory_mb=just_short))
-    assert built == [n]  # the first run kept its N x N distances; the second, 10 kB short, did not
+def test_rkd_distance_reads_the_teachers_distances_only_while_they_fit_in_the_budget(digits, teacher,
+                                                                                     student_factory):
+    x, student, n = digits.train.x, student_factory(digits), len(digits.train)
+    cfg = wb.DistillConfig(relation_weight=1.0, relation_pair=("act2", "act1"))
+    with_table = teacher_outputs.TeacherOutputs(teacher, student, x, cfg)
+    # the table replaces the layer's features: soft labels, entropy and the N x N distances stay
+    assert with_table.distances is not None and with_table.bytes == 4 * n * (10 + 1) + 4 * n * n
+    batch = with_table(torch.arange(5))
+    assert batch.features == {} and torch.allclose(batch.distances, torch.nn.functional.pdist(
+        features.predict_features(teacher, x[:5], ["act2"])[1]["act2"]), rtol=1e-5, atol=1e-4)
+    just_short = (4 * n * (10 + 1 + 256) + 4 * n * n - 1) / 2**20  # the outputs fit, the table does not
+    without = teacher_outputs.TeacherOutputs(teacher, student, x, cfg.replace(teacher_memory_mb=just_short))
+    assert without.cached and without.distances is None and without(torch.arange(5)).features.keys() == {"act2"}

@@ -1,7 +1,7 @@
 """Feature- and relation-based terms of a distillation run.
 
-The teacher's tapped features come from workbench.teacher_outputs (one pass with its
-logits, within a memory budget); each step taps the student's layers, sends hint features through the trained
+The teacher's side comes from workbench.teacher_outputs (one pass, within a memory
+budget); each step taps the student's layers, sends hint features through the trained
 regressors and returns the feature term (FitNets or attention transfer, summed over the
 layer pairs) and the relation term (RKD or similarity-preserving)."""
 import contextlib
@@ -50,13 +50,13 @@ def predict(model, x):
 
 def layers_used(student, teacher, cfg):
     """(teacher layers, student layers) that cfg's feature and relation terms tap; each
-    name checked against the model's layers."""
+    name checked against the model's layers (teacher None: its side is not checked)."""
     pairs = list(cfg.feature_pairs) if cfg.feature_weight > 0 else []
     if cfg.relation_weight > 0 and cfg.relation_pair:
         pairs.append(cfg.relation_pair)
     names = sorted({t for t, _ in pairs}), sorted({s for _, s in pairs})
     for who, model, wanted in (("teacher", teacher, names[0]), ("student", student, names[1])):
-        known = models.layer_names(model)
+        known = models.layer_names(model) if model is not None else wanted
         missing = [n for n in wanted if n not in known]
         if missing:
             raise ValueError(f"{who} layers in feature_pairs / relation_pair must be among {known}, got {missing}")
@@ -65,15 +65,14 @@ def layers_used(student, teacher, cfg):
 
 class Terms:
     """Set up once per run (regressors built from the layers' shapes); call per batch with
-    the student's tapped features and the teacher's outputs on the same examples."""
+    the student's tapped features and logits and the teacher's TeacherBatch."""
 
-    def __init__(self, student, teacher_shapes, x_probe, cfg, teacher_distances=None):
+    def __init__(self, student, teacher_shapes, x_probe, cfg):
         self.cfg = cfg
-        self.teacher_distances = teacher_distances  # a TeacherDistances for RKD distance, when kept
         self.pairs = list(cfg.feature_pairs) if cfg.feature_weight > 0 else []
+        self.rel_pair = cfg.relation_pair if cfg.relation_weight > 0 else None
         self.relation = cfg.relation_weight > 0
-        self.rel_pair = cfg.relation_pair if self.relation else None
-        self.student_layers = sorted({s for _, s in self.pairs + ([self.rel_pair] if self.rel_pair else [])})
+        _, self.student_layers = layers_used(student, None, cfg)
         _, probe = predict_features(student, x_probe, self.student_layers)
         self.regressors = nn.ModuleList()
         if cfg.feature_loss == "hint":
@@ -86,7 +85,7 @@ class Terms:
                                      f"{tuple(probe[s].shape[1:])}: pick conv layers or feature_loss='hint'")
         self.regressors.to(x_probe.device)
 
-    def __call__(self, idx, student_feats, logits, teacher_logits, teacher_feats):
+    def __call__(self, student_feats, logits, teacher):
         terms = {}
         if self.pairs:
             parts = []
@@ -94,13 +93,13 @@ class Terms:
                 fs = student_feats[s].float()
                 if self.cfg.feature_loss == "hint":
                     fs = self.regressors[i](fs)
-                parts.append(losses.UNCHECKED[self.cfg.feature_loss](fs, teacher_feats[t]))
+                parts.append(losses.UNCHECKED[self.cfg.feature_loss](fs, teacher.features[t]))
             terms["feature"] = parts[0] if len(parts) == 1 else torch.stack(parts).sum()
         if self.relation:
             es = student_feats[self.rel_pair[1]].float() if self.rel_pair else logits
-            if self.teacher_distances is not None:
-                terms["relation"] = losses.rkd_distance_to(es, self.teacher_distances(idx))
+            if teacher.distances is not None:  # RKD distance, from the table kept for the run
+                terms["relation"] = losses.rkd_distance_to(es, teacher.distances)
             else:
-                et = teacher_feats[self.rel_pair[0]] if self.rel_pair else teacher_logits
+                et = teacher.features[self.rel_pair[0]] if self.rel_pair else teacher.logits
                 terms["relation"] = losses.UNCHECKED[self.cfg.relation_loss](es, et)
         return terms

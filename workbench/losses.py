@@ -228,7 +228,8 @@ def _angles(e):
     d2 = (sq[:, None] + sq[None, :] - 2 * e @ e.t()).clamp(min=0)
     # closer than float rounding of the Gram form can tell apart: the same point
     same = d2 <= 16 * torch.finfo(e.dtype).eps * sq.max().detach()
-    inv = torch.where(same, 0.0, d2.clamp(min=torch.finfo(e.dtype).tiny).rsqrt())  # 1 / d_ij
+    inv = torch.where(same, 0.0, torch.where(same, 1.0, d2).rsqrt())  # 1 / d_ij; the inner where keeps
+    # the unused branch finite, or its gradient would be 0 · inf = NaN
     cos = (d2[:, :, None] + d2[:, None, :] - d2[None, :, :]) * (0.5 * inv[:, :, None] * inv[:, None, :])
     return cos.clamp(-1, 1).flatten()
 

@@ -1,88 +1,123 @@
-"""The teacher's side of a distillation run: its logits, soft labels and tapped features
-on the transfer set, from one pass of the teacher.
+"""The teacher's side of a distillation run: what each step needs of the teacher (soft
+labels, logits, tapped features, pairwise distances), from one pass over the transfer set.
 
 The transfer set is not augmented, so these never change during a run: they are computed
 once and kept on the device while they fit in a memory budget (DistillConfig.teacher_memory_mb).
 Over the budget (CIFAR-sized feature maps of 50,000 images are gigabytes) the teacher runs
-on each batch instead, so peak memory does not grow with the transfer set.
+on each batch instead, so peak memory does not grow with the transfer set. The kept
+outputs are filled chunk by chunk into tensors allocated once, so building them never
+holds more than the budget and one chunk.
 
 Always float32, even where the student's step runs in bf16: at a high temperature the soft
 labels come from small differences of logits that bf16's 8-bit mantissa rounds away."""
+import itertools
+from typing import NamedTuple
+
 import torch
 import torch.nn.functional as F
 
-from .features import concat, feature_chunks, predict_features
+from .features import feature_chunks, layers_used, predict_features
+
+
+class TeacherBatch(NamedTuple):
+    """The teacher's outputs on a batch; what the run does not use is None (or {})."""
+    logits: torch.Tensor  # when the relation term compares logits
+    soft_labels: torch.Tensor  # softmax(logits / T), when alpha > 0
+    entropy: torch.Tensor  # T² · H(soft labels) per example (KL = cross-entropy − entropy)
+    features: dict  # {teacher layer: features} of the feature and relation terms
+    distances: torch.Tensor  # pairwise distances in F.pdist's order (RKD distance, kept table)
 
 
 def soft_labels_and_entropy(logits, temperature):
-    """p = softmax(logits / T) and T² · H(p) per example (KL = cross-entropy − entropy)."""
+    """p = softmax(logits / T) and T² · H(p) per example."""
     p = F.softmax(logits / temperature, dim=1)
     return p, torch.special.entr(p).sum(1) * temperature**2
 
 
 class TeacherOutputs:
-    """`outputs(idx)` → (logits, soft labels, T² · entropy, {layer: features}) of the
-    transfer-set examples `idx`; what the run does not use is None (or {})."""
+    """`outputs(idx)` → the TeacherBatch of the transfer-set examples idx (a 1-D index
+    tensor) for the run that cfg describes."""
 
-    def __init__(self, teacher, x, layers, temperature, budget_bytes, soft=True, logits=False):
-        self.teacher, self.x, self.layers, self.temperature = teacher, x, list(layers), temperature
-        self.soft, self.logits = soft, logits
-        # what a step reads from the kept outputs; a run drops what it reads elsewhere
-        # (the soft labels from its response targets, a layer from TeacherDistances)
-        self.step_reads_soft_labels, self.step_layers = True, list(self.layers)
+    def __init__(self, teacher, student, x, cfg):
+        self.teacher, self.x, self.temperature = teacher, x, cfg.temperature
+        self.layers, _ = layers_used(student, teacher, cfg)
+        self.soft = cfg.alpha > 0
+        relation_on_logits = cfg.relation_weight > 0 and cfg.relation_pair is None
+        budget = cfg.teacher_memory_mb * 2**20
+
         chunks = feature_chunks(teacher, x, self.layers, mixed_precision=False)
-        first = next(chunks)  # its size per example decides whether the whole set is kept
-        self.num_classes = first[0].shape[1]
-        self.shapes = {name: f.shape[1:] for name, f in first[1].items()}
-        # float32 per example: logits, soft labels and entropy (as used), and every tapped feature
-        per_example = 4 * ((self.num_classes if logits else 0) + (self.num_classes + 1 if soft else 0)
-                           + sum(f[0].numel() for f in first[1].values()))
-        self.cached = per_example * len(x) <= budget_bytes
-        self.bytes = per_example * len(x) if self.cached else 0
-        if self.cached:  # the rest of the one pass
-            all_logits, feats = concat([first, *chunks], self.layers)
-            self._cache = self._targets(all_logits, feats)
-        else:
+        logits, feats = next(chunks)  # its size per example decides whether the whole set is kept
+        self.num_classes = logits.shape[1]
+        self.shapes = {name: f.shape[1:] for name, f in feats.items()}
+        self.kept = {}
+        if self.soft:
+            self.kept.update(soft_labels=(self.num_classes,), entropy=())
+        if relation_on_logits:
+            self.kept["logits"] = (self.num_classes,)
+        self.kept.update((name, shape) for name, shape in self.shapes.items())
+        self.bytes = 4 * len(x) * sum(torch.Size(s).numel() for s in self.kept.values())
+        self.cached = self.bytes <= budget
+        self.distances = None
+        if not self.cached:
+            self.bytes = 0
             chunks.close()
+            return
+        self._cache = {name: torch.empty(len(x), *shape, device=x.device) for name, shape in self.kept.items()}
+        start = 0
+        for logits, feats in itertools.chain([(logits, feats)], chunks):
+            self._fill(slice(start, start + len(logits)), logits, feats)
+            start += len(logits)
+        if (cfg.relation_weight > 0 and cfg.relation_loss == "rkd_distance"
+                and self.bytes + 4 * len(x) ** 2 <= budget):
+            self.distances = TeacherDistances(self._cache["logits" if relation_on_logits else cfg.relation_pair[0]])
+            self.bytes += 4 * len(x) ** 2
+            hint_layers = {t for t, _ in cfg.feature_pairs} if cfg.feature_weight > 0 else set()
+            for name in ({"logits"} if relation_on_logits else {cfg.relation_pair[0]}) - hint_layers:
+                self.bytes -= self._cache.pop(name).numel() * 4  # a step reads their distances only
 
-    def _targets(self, all_logits, feats):
-        p, h = soft_labels_and_entropy(all_logits, self.temperature) if self.soft else (None, None)
-        return (all_logits if self.logits else None), p, h, feats
+    def _fill(self, rows, logits, feats):
+        if self.soft:
+            self._cache["soft_labels"][rows], self._cache["entropy"][rows] = \
+                soft_labels_and_entropy(logits, self.temperature)
+        if "logits" in self._cache:
+            self._cache["logits"][rows] = logits
+        for name, f in feats.items():
+            if name in self._cache:
+                self._cache[name][rows] = f
 
     @property
     def soft_labels(self):
-        """The whole transfer set's soft labels (N, C), when they are kept."""
-        return self._cache[1] if self.cached else None
-
-    def embeddings(self, relation_pair):
-        """The kept features of relation_pair's teacher layer, or the logits for None."""
-        return self._cache[0] if relation_pair is None else self._cache[3][relation_pair[0]]
+        """The whole transfer set's soft labels (N, C) when they are kept, else None."""
+        return self._cache["soft_labels"] if self.cached and self.soft else None
 
     def __call__(self, idx):
         if not self.cached:
-            x = self.x.index_select(0, idx)
-            return self._targets(*predict_features(self.teacher, x, self.layers, mixed_precision=False))
-        take = lambda t: t.index_select(0, idx) if t is not None else None  # 2-5x faster than t[idx] on the CPU
-        logits, p, h, feats = self._cache
-        return (take(logits), take(p) if self.step_reads_soft_labels else None, take(h),
-                {name: take(feats[name]) for name in self.step_layers})
+            logits, feats = predict_features(self.teacher, self.x.index_select(0, idx), self.layers,
+                                             mixed_precision=False)
+            p, h = soft_labels_and_entropy(logits, self.temperature) if self.soft else (None, None)
+            return TeacherBatch(logits, p, h, feats, None)
+        take = {name: t.index_select(0, idx) for name, t in self._cache.items()}  # faster than t[idx] on the CPU
+        return TeacherBatch(take.get("logits"), take.get("soft_labels"), take.get("entropy"),
+                            {name: take[name] for name in self.layers if name in take},
+                            self.distances(idx) if self.distances is not None else None)
 
 
 class TeacherDistances:
     """The teacher's pairwise Euclidean distances over the whole transfer set (N × N), for
     RKD distance: a step reads its batch's B(B − 1)/2 distances, in F.pdist's order, instead
     of computing them (F.pdist of 128 teacher features 256 wide is ~170 µs, a third of a
-    small student's step). The run keeps them only where 4·N² bytes fit in its budget."""
+    small student's step)."""
 
     def __init__(self, embeddings):
         e = embeddings.flatten(1)
+        e = e - e.mean(0)  # cdist's |a|² + |b|² − 2a·b form keeps its precision about the mean
         self.n = len(e)
         self.distances = torch.cdist(e, e).view(-1)
-        self.pairs = {}  # batch size -> (i, j) of its upper triangle, in pdist's order
+        self.upper_triangle = {}  # batch size -> (i, j) of its pairs i < j, in pdist's order
 
     def __call__(self, idx):
         b = len(idx)
-        if b not in self.pairs:
-            self.pairs[b] = torch.triu_indices(b, b, 1, device=idx.device)
-        i, j = self.pairs[b]
+        if b not in self.upper_triangle:
+            self.upper_triangle[b] = torch.triu_indices(b, b, 1, device=idx.device)
+        i, j = self.upper_triangle[b]
         return self.distances.index_select(0, idx.index_select(0, i) * self.n + idx.index_select(0, j))

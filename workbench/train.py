@@ -17,10 +17,10 @@ from .config import DistillConfig
 from .data import Splits
 from .device import autocast
 from .analysis import agreement
-from .features import Terms, layers_used, predict
+from .features import Terms, predict
 from .models import tap
 from .response_loss import cross_entropies_and_grad
-from .teacher_outputs import TeacherDistances, TeacherOutputs
+from .teacher_outputs import TeacherOutputs
 
 DIVERGED = 1000.0  # a loss this many times the first step's (or NaN, or inf) ends the run as diverged
 
@@ -104,23 +104,13 @@ def steps(student, splits, cfg, teacher=None, stop=None):
 
     targets = terms = None
     if teacher is not None and (cfg.alpha > 0 or cfg.feature_weight > 0 or cfg.relation_weight > 0):
-        teacher.to(device)
-        teacher_layers, _ = layers_used(student, teacher, cfg)
-        targets = TeacherOutputs(teacher, train.x, teacher_layers, cfg.temperature, cfg.teacher_memory_mb * 2**20,
-                                 soft=cfg.alpha > 0, logits=cfg.relation_weight > 0 and cfg.relation_pair is None)
+        targets = TeacherOutputs(teacher.to(device), student, train.x, cfg)  # the teacher's one pass
         if targets.num_classes != splits.num_classes:
             raise ValueError(f"teacher must output {splits.num_classes} logits, got {targets.num_classes}")
         if cfg.feature_weight > 0 or cfg.relation_weight > 0:
-            distances = None
-            if (cfg.relation_weight > 0 and cfg.relation_loss == "rkd_distance" and targets.cached
-                    and targets.bytes + 4 * len(train) ** 2 <= cfg.teacher_memory_mb * 2**20):
-                distances = TeacherDistances(targets.embeddings(cfg.relation_pair))
-                hint_layers = {t for t, _ in cfg.feature_pairs} if cfg.feature_weight > 0 else set()
-                if cfg.relation_pair and cfg.relation_pair[0] not in hint_layers:
-                    targets.step_layers.remove(cfg.relation_pair[0])  # its distances are all a step needs
-            terms = Terms(student, targets.shapes, train.x[:2], cfg, distances)
+            terms = Terms(student, targets.shapes, train.x[:2], cfg)
+    response = Response(train.y, splits.num_classes, cfg, soft=targets is not None and targets.soft)
 
-    response = Response(train, splits.num_classes, cfg, targets)
     params = [p for p in student.parameters() if p.requires_grad]
     if terms is not None:
         params += list(terms.regressors.parameters())  # trained with the student
@@ -141,15 +131,15 @@ def steps(student, splits, cfg, teacher=None, stop=None):
                 x, y = train.x.index_select(0, idx), train.y.index_select(0, idx)  # faster than x[idx]
                 with autocast(device):
                     logits = student(x).float()
-                teacher_logits, p, h, teacher_feats = targets(idx) if targets is not None else (None, None, None, {})
-                ces, grad = cross_entropies_and_grad(logits, response.targets(idx, p), response.scales,
+                teacher_batch = targets(idx) if targets is not None else None
+                ces, grad = cross_entropies_and_grad(logits, response.targets(idx, teacher_batch), response.scales,
                                                      response.weights)
-                extra = {} if terms is None else terms(idx, student_feats, logits, teacher_logits, teacher_feats)
+                extra = terms(student_feats, logits, teacher_batch) if terms is not None else {}
                 with torch.no_grad():  # every number of the step in one read from the device
-                    numbers = torch.cat([ces, torch.stack([(logits.argmax(1) == y).sum(dtype=torch.float32),
-                                                           *([h.mean()] if h is not None else []),
-                                                           *extra.values()])]).tolist()
-                batch, hits = response.history(numbers, cfg, list(extra))
+                    hits = (logits.argmax(1) == y).sum(dtype=torch.float32)
+                    entropy = [teacher_batch.entropy.mean()] if response.soft else []
+                    numbers = torch.cat([ces, torch.stack([hits, *entropy, *extra.values()])]).tolist()
+                batch, hits = response.history_row(numbers, list(extra))
                 value = batch["loss"]
                 first = value if step == 0 else first
                 if not math.isfinite(value) or value > DIVERGED * first:  # stepping on only makes it worse
@@ -157,8 +147,8 @@ def steps(student, splits, cfg, teacher=None, stop=None):
                     break
                 for param in params:  # = opt.zero_grad(set_to_none=True), without its ~30 µs profiler wrapper
                     param.grad = None
-                # the response terms' gradient is written out (workbench.response_loss); the
-                # feature and relation terms go through autograd with their weights
+                # = loss.backward() for loss = Σ weights·ces + Σ weight·term: the response
+                # terms' gradient is written out (workbench.response_loss), the others are autograd's
                 torch.autograd.backward([logits, *extra.values()], [grad, *(term_weights[k] for k in extra)])
                 opt.step()
 
@@ -190,32 +180,26 @@ def steps(student, splits, cfg, teacher=None, stop=None):
 class Response:
     """The response-based terms of a run as targets for cross_entropies_and_grad: one-hot
     labels (weight 1 − alpha when distilling, 1 otherwise) and the teacher's soft labels at
-    T (scale 1/T, weight alpha · T²), kept for the whole transfer set when the teacher's
-    outputs are, so that a step indexes them once."""
+    T (scale 1/T, weight alpha · T²)."""
 
-    def __init__(self, train, num_classes, cfg, teacher_outputs):
-        self.onehot = F.one_hot(train.y, num_classes).float()[:, None]  # (N, 1, C)
-        self.soft = teacher_outputs is not None and teacher_outputs.soft
-        t, a, device = cfg.temperature, cfg.alpha, train.y.device
-        self.scales = torch.tensor([1.0, 1 / t] if self.soft else [1.0], device=device)
-        self.weights = torch.tensor([1 - a, a * t**2] if self.soft else [1.0], device=device)
-        self.all = self.onehot
-        if self.soft and teacher_outputs.cached:
-            self.all = torch.cat([self.onehot, teacher_outputs.soft_labels[:, None]], 1)  # (N, 2, C)
-            teacher_outputs.step_reads_soft_labels = False  # read from self.all
-        self.t2 = t**2
+    def __init__(self, labels, num_classes, cfg, soft):
+        self.onehot, self.soft, self.cfg = F.one_hot(labels, num_classes).float(), soft, cfg
+        t, a = cfg.temperature, cfg.alpha
+        self.scales = torch.tensor([1.0, 1 / t] if soft else [1.0], device=labels.device)
+        self.weights = torch.tensor([1 - a, a * t**2] if soft else [1.0], device=labels.device)
 
-    def targets(self, idx, soft_labels):
-        if self.soft and self.all is self.onehot:  # soft labels computed for this batch only
-            return torch.cat([self.onehot.index_select(0, idx), soft_labels[:, None]], 1)
-        return self.all.index_select(0, idx)
+    def targets(self, idx, teacher_batch):
+        """(B, 1 or 2, C): the batch's one-hot labels, and its soft labels when distilling."""
+        onehot = self.onehot.index_select(0, idx)
+        return torch.stack([onehot, teacher_batch.soft_labels], 1) if self.soft else onehot[:, None]
 
-    def history(self, numbers, cfg, extra):
-        """The step's history row from [ce, soft_ce?, correct, T²·entropy?, extra terms…]
-        read off the device, and the number of correct predictions."""
+    def history_row(self, numbers, extra):
+        """The step's history row from the numbers read off the device, [ce, soft_ce
+        (distilling), hits, mean T²·entropy (distilling), the extra terms…], and its hits."""
+        cfg = self.cfg
         if self.soft:
             ce, soft_ce, hits, entropy, *rest = numbers
-            kd = soft_ce * self.t2 - entropy  # = kd_loss: KL is cross-entropy minus entropy
+            kd = soft_ce * cfg.temperature**2 - entropy  # = kd_loss: KL is cross-entropy minus entropy
             row = {"loss": cfg.alpha * kd + (1 - cfg.alpha) * ce, "ce": ce, "kd": kd}
         else:
             ce, hits, *rest = numbers
