@@ -54,7 +54,7 @@ def test_the_budget_decides_what_is_kept(digits, teacher, student_factory):
     assert kept.cached and kept.bytes == need and not over.cached and over.bytes == 0
     idx = torch.tensor([5, 0, 700])
     a, b = kept(idx), over(idx)
-    assert a.logits is None and a.distances is None and b.distances is None  # not asked for
+    assert a.logits is None and b.logits is None  # not asked for
     assert a.features.keys() == b.features.keys() == {"act2"}
     assert torch.allclose(a.features["act2"], b.features["act2"], atol=1e-6)
     for name in ("soft_labels", "entropy"):
@@ -100,26 +100,3 @@ def test_peak_memory_grows_with_the_data_only_once_the_teacher_outputs_are_over_
     # the probe sees a cache when there is one: 6,000 examples with the outputs kept
     kept = measure(6000, teacher_memory_mb=4096, arch="cnn", steps=5)
     assert kept["cached"] and kept["peak_mb"] - large["peak_mb"] > 0.8 * kept["cache_mb"]
-
-
-def test_kept_teacher_distances_are_the_batchs_pdist(digits, teacher):
-    feats = features.predict_features(teacher, digits.train.x, ["act2"])[1]["act2"]
-    table = teacher_outputs.TeacherDistances(feats)
-    shuffled = torch.randperm(len(feats), generator=torch.Generator().manual_seed(0))
-    for idx in (torch.tensor([4, 900, 17, 3]), shuffled[:128]):
-        assert torch.allclose(table(idx), torch.nn.functional.pdist(feats[idx]), rtol=1e-5, atol=1e-4)
-
-
-def test_rkd_distance_reads_the_teachers_distances_only_while_they_fit_in_the_budget(digits, teacher,
-                                                                                     student_factory):
-    x, student, n = digits.train.x, student_factory(digits), len(digits.train)
-    cfg = wb.DistillConfig(relation_weight=1.0, relation_pair=("act2", "act1"))
-    with_table = teacher_outputs.TeacherOutputs(teacher, student, x, cfg)
-    # the table replaces the layer's features: soft labels, entropy and the N x N distances stay
-    assert with_table.distances is not None and with_table.bytes == 4 * n * (10 + 1) + 4 * n * n
-    batch = with_table(torch.arange(5))
-    assert batch.features == {} and torch.allclose(batch.distances, torch.nn.functional.pdist(
-        features.predict_features(teacher, x[:5], ["act2"])[1]["act2"]), rtol=1e-5, atol=1e-4)
-    just_short = (4 * n * (10 + 1 + 256) + 4 * n * n - 1) / 2**20  # the outputs fit, the table does not
-    without = teacher_outputs.TeacherOutputs(teacher, student, x, cfg.replace(teacher_memory_mb=just_short))
-    assert without.cached and without.distances is None and without(torch.arange(5)).features.keys() == {"act2"}

@@ -96,10 +96,9 @@ class Terms:
                 parts.append(losses.UNCHECKED[self.cfg.feature_loss](fs, teacher.features[t]))
             terms["feature"] = parts[0] if len(parts) == 1 else torch.stack(parts).sum()
         if self.relation:
-            es = student_feats[self.rel_pair[1]].float() if self.rel_pair else logits
-            if teacher.distances is not None:  # RKD distance, from the table kept for the run
-                terms["relation"] = losses.rkd_distance_to(es, teacher.distances)
+            if self.rel_pair:
+                es, et = student_feats[self.rel_pair[1]].float(), teacher.features[self.rel_pair[0]]
             else:
-                et = teacher.features[self.rel_pair[0]] if self.rel_pair else teacher.logits
-                terms["relation"] = losses.UNCHECKED[self.cfg.relation_loss](es, et)
+                es, et = logits, teacher.logits
+            terms["relation"] = losses.UNCHECKED[self.cfg.relation_loss](es, et)
         return terms

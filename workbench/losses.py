@@ -202,17 +202,11 @@ def rkd_distance(student_embeddings, teacher_embeddings):
 
 
 def _rkd_distance(es, et):
+    # the B(B − 1)/2 distances of F.pdist (one autograd node) rather than the B×B matrix:
+    # the diagonal is 0 on both sides and each pair appears twice among the B² entries
     with torch.no_grad():  # the teacher's side is a constant target
         dt = F.pdist(et.flatten(1))
-    return rkd_distance_to(es, dt)
-
-
-def rkd_distance_to(es, teacher_distances):
-    """rkd_distance with the teacher's side given as its B(B − 1)/2 pairwise distances in
-    F.pdist's order (the training loop reads them from a table kept for the run). The
-    student's side is F.pdist too (one autograd node): the diagonal is 0 on both sides and
-    each pair appears twice among the B² entries of the paper's matrix."""
-    dt = teacher_distances / teacher_distances.mean().clamp(min=1e-12)
+        dt = dt / dt.mean().clamp(min=1e-12)
     ds = F.pdist(es.flatten(1))
     return F.smooth_l1_loss(ds / ds.mean().clamp(min=1e-12), dt, reduction="sum") * (2 / len(es) ** 2)
 

@@ -1,5 +1,5 @@
 """The teacher's side of a distillation run: what each step needs of the teacher (soft
-labels, logits, tapped features, pairwise distances), from one pass over the transfer set.
+labels, logits, tapped features), from one pass over the transfer set.
 
 The transfer set is not augmented, so these never change during a run: they are computed
 once and kept on the device while they fit in a memory budget (DistillConfig.teacher_memory_mb).
@@ -25,7 +25,6 @@ class TeacherBatch(NamedTuple):
     soft_labels: torch.Tensor  # softmax(logits / T), when alpha > 0
     entropy: torch.Tensor  # T² · H(soft labels) per example (KL = cross-entropy − entropy)
     features: dict  # {teacher layer: features} of the feature and relation terms
-    distances: torch.Tensor  # pairwise distances in F.pdist's order (RKD distance, kept table)
 
 
 def soft_labels_and_entropy(logits, temperature):
@@ -42,8 +41,7 @@ class TeacherOutputs:
         self.teacher, self.x, self.temperature = teacher, x, cfg.temperature
         self.layers, _ = layers_used(student, teacher, cfg)
         self.soft = cfg.alpha > 0
-        relation_on_logits = cfg.relation_weight > 0 and cfg.relation_pair is None
-        budget = cfg.teacher_memory_mb * 2**20
+        self.relation_on_logits = cfg.relation_weight > 0 and cfg.relation_pair is None
 
         chunks = feature_chunks(teacher, x, self.layers, mixed_precision=False)
         logits, feats = next(chunks)  # its size per example decides whether the whole set is kept
@@ -52,12 +50,11 @@ class TeacherOutputs:
         self.kept = {}
         if self.soft:
             self.kept.update(soft_labels=(self.num_classes,), entropy=())
-        if relation_on_logits:
+        if self.relation_on_logits:
             self.kept["logits"] = (self.num_classes,)
-        self.kept.update((name, shape) for name, shape in self.shapes.items())
+        self.kept.update(self.shapes)
         self.bytes = 4 * len(x) * sum(torch.Size(s).numel() for s in self.kept.values())
-        self.cached = self.bytes <= budget
-        self.distances = None
+        self.cached = self.bytes <= cfg.teacher_memory_mb * 2**20
         if not self.cached:
             self.bytes = 0
             chunks.close()
@@ -67,13 +64,6 @@ class TeacherOutputs:
         for logits, feats in itertools.chain([(logits, feats)], chunks):
             self._fill(slice(start, start + len(logits)), logits, feats)
             start += len(logits)
-        if (cfg.relation_weight > 0 and cfg.relation_loss == "rkd_distance"
-                and self.bytes + 4 * len(x) ** 2 <= budget):
-            self.distances = TeacherDistances(self._cache["logits" if relation_on_logits else cfg.relation_pair[0]])
-            self.bytes += 4 * len(x) ** 2
-            hint_layers = {t for t, _ in cfg.feature_pairs} if cfg.feature_weight > 0 else set()
-            for name in ({"logits"} if relation_on_logits else {cfg.relation_pair[0]}) - hint_layers:
-                self.bytes -= self._cache.pop(name).numel() * 4  # a step reads their distances only
 
     def _fill(self, rows, logits, feats):
         if self.soft:
@@ -82,42 +72,15 @@ class TeacherOutputs:
         if "logits" in self._cache:
             self._cache["logits"][rows] = logits
         for name, f in feats.items():
-            if name in self._cache:
-                self._cache[name][rows] = f
-
-    @property
-    def soft_labels(self):
-        """The whole transfer set's soft labels (N, C) when they are kept, else None."""
-        return self._cache["soft_labels"] if self.cached and self.soft else None
+            self._cache[name][rows] = f
 
     def __call__(self, idx):
         if not self.cached:
             logits, feats = predict_features(self.teacher, self.x.index_select(0, idx), self.layers,
                                              mixed_precision=False)
             p, h = soft_labels_and_entropy(logits, self.temperature) if self.soft else (None, None)
-            return TeacherBatch(logits, p, h, feats, None)
+            return TeacherBatch(logits if self.relation_on_logits else None, p, h, feats)
         take = {name: t.index_select(0, idx) for name, t in self._cache.items()}  # faster than t[idx] on the CPU
         return TeacherBatch(take.get("logits"), take.get("soft_labels"), take.get("entropy"),
-                            {name: take[name] for name in self.layers if name in take},
-                            self.distances(idx) if self.distances is not None else None)
+                            {name: take[name] for name in self.layers})
 
-
-class TeacherDistances:
-    """The teacher's pairwise Euclidean distances over the whole transfer set (N × N), for
-    RKD distance: a step reads its batch's B(B − 1)/2 distances, in F.pdist's order, instead
-    of computing them (F.pdist of 128 teacher features 256 wide is ~170 µs, a third of a
-    small student's step)."""
-
-    def __init__(self, embeddings):
-        e = embeddings.flatten(1)
-        e = e - e.mean(0)  # cdist's |a|² + |b|² − 2a·b form keeps its precision about the mean
-        self.n = len(e)
-        self.distances = torch.cdist(e, e).view(-1)
-        self.upper_triangle = {}  # batch size -> (i, j) of its pairs i < j, in pdist's order
-
-    def __call__(self, idx):
-        b = len(idx)
-        if b not in self.upper_triangle:
-            self.upper_triangle[b] = torch.triu_indices(b, b, 1, device=idx.device)
-        i, j = self.upper_triangle[b]
-        return self.distances.index_select(0, idx.index_select(0, i) * self.n + idx.index_select(0, j))
