@@ -73,6 +73,13 @@ def angle_loss_by_hand(es, et):
     return sum(smooth_l1(a - b) for a, b in zip(cs, ct)) / len(cs)
 
 
+def test_rkd_distance_by_hand_where_smooth_l1_is_linear():
+    es = T([[0.0, 0.0], [0.0, 0.0], [1.0, 0.0]])  # distances 0, 1, 1: mean 2/3, normalised 0, 1.5, 1.5
+    et = T([[0.0, 0.0], [10.0, 0.0], [11.0, 0.0]])  # distances 10, 11, 1: mean 22/3, normalised 15/11, 1.5, 3/22
+    # two entries differ by 15/11 > 1: smooth-L1 |d| − 1/2 = 19/22 each, twice in the 3x3 matrix, mean over 9
+    assert losses.rkd_distance(es, et).item() == pytest.approx(4 * (19 / 22) / 9, rel=1e-5)
+
+
 def test_rkd_angle_matches_the_triple_loop():
     es = [[0.0, 0.0], [1.0, 0.0], [0.0, 2.0], [1.0, 1.0]]
     et = [[0.0, 0.0, 1.0], [2.0, 0.0, 0.0], [0.0, 1.0, 0.0], [1.0, 1.0, 1.0]]
