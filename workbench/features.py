@@ -13,17 +13,19 @@ from . import losses, models
 from .device import autocast
 
 @torch.no_grad()
-def feature_chunks(model, x, layers, chunk=1024, mixed_precision=True):
-    """Yield (logits, {layer: features}) of `model` on x, `chunk` examples at a time, in eval
-    mode (a chunk's activations stay small: 1,024 CIFAR images at 32 channels are 128 MB
-    per layer). Float32 results; computed under bf16 autocast on CUDA when mixed_precision."""
+def feature_chunks(model, x, layers, chunk=1024, mixed_precision=True, first=None):
+    """Yield (logits, {layer: features}) of `model` on x, `chunk` examples at a time (the
+    first chunk `first` examples, when given), in eval mode: a chunk's activations stay
+    small (1,024 CIFAR images at 32 channels are 128 MB per layer). Float32 results;
+    computed under bf16 autocast on CUDA when mixed_precision."""
     was_training = model.training
     model.eval()
     try:
         precision = autocast(x.device) if mixed_precision else contextlib.nullcontext()
         with models.tap(model, layers) as tapped, precision:
-            for i in range(0, len(x), chunk):
-                out = model(x[i:i + chunk])
+            starts = [0, *range(first, len(x), chunk)] if first else range(0, len(x), chunk)
+            for i, end in zip(starts, [*starts[1:], len(x)]):
+                out = model(x[i:end])
                 if not isinstance(out, torch.Tensor):
                     raise ValueError(f"a model must return one tensor of logits, got {type(out).__name__}: "
                                      f"wrap it so that forward() returns the logits alone")

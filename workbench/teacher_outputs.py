@@ -43,8 +43,9 @@ class TeacherOutputs:
         self.soft = cfg.alpha > 0
         self.relation_on_logits = cfg.relation_weight > 0 and cfg.relation_pair is None
 
-        chunks = feature_chunks(teacher, x, self.layers, mixed_precision=False)
-        logits, feats = next(chunks)  # its size per example decides whether the whole set is kept
+        # a small first chunk tells the size per example, which decides whether the whole set is kept
+        chunks = feature_chunks(teacher, x, self.layers, mixed_precision=False, first=64)
+        logits, feats = next(chunks)
         self.num_classes = logits.shape[1]
         self.shapes = {name: f.shape[1:] for name, f in feats.items()}
         self.kept = {}
