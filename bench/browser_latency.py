@@ -176,10 +176,7 @@ def slider_redraw_during_run_s(page, repeats=4, presses=2, lab="Distillation lab
             page.wait_for_timeout(running_s * 1000)
             handle = page.locator(".widget-slider .noUi-handle:visible").first
             for i in range(presses):
-                handle.focus()
-                page.evaluate(_WATCH, "bars")
-                page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
-                times.append(_elapsed(page))
+                times.append(_slider_press_s(page, handle, i))
                 page.wait_for_timeout(300)
             if not page.evaluate(_RUNNING):
                 raise RuntimeError("the run ended before the slider was measured: give start_run more epochs")
@@ -187,6 +184,15 @@ def slider_redraw_during_run_s(page, repeats=4, presses=2, lab="Distillation lab
             stop_run(page, lab)
     open_tab(page, tab)
     return statistics.median(times)
+
+
+def _slider_press_s(page, handle, i):
+    """Seconds from the i-th arrow-key press on a slider (right, left, right...) to its
+    bars redrawn."""
+    handle.focus()
+    page.evaluate(_WATCH, "bars")
+    page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
+    return _elapsed(page)
 
 
 def run_to_done_s(page, epochs="150", repeats=3, lab="Distillation lab"):
@@ -213,10 +219,7 @@ def slider_redraw_idle_s(page, repeats=7, tab="Soft labels"):
     handle = page.locator(".widget-slider .noUi-handle:visible").first
     times = []
     for i in range(repeats):
-        handle.focus()
-        page.evaluate(_WATCH, "bars")
-        page.keyboard.press("ArrowRight" if i % 2 == 0 else "ArrowLeft")
-        times.append(_elapsed(page))
+        times.append(_slider_press_s(page, handle, i))
         page.wait_for_timeout(200)
     return statistics.median(times)
 

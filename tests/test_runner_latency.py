@@ -29,6 +29,20 @@ def controller(work, redraw=lambda: None, clock=None, **settings):
     return rc
 
 
+def stepping(clock, steps, at_step=lambda i: None):
+    """A run's work: up to 10,000 steps of STEP fake seconds each, recorded in `steps`,
+    ending at the next step once stopped; at_step(i) after each."""
+    def work(stop):
+        for i in range(10_000):
+            if stop.is_set():
+                return
+            clock.now += STEP
+            steps.append(i)
+            at_step(i)
+            yield i / 10_000
+    return work
+
+
 def test_a_message_queued_behind_others_is_handled_within_a_slice():
     """The kernel hands the main loop one message per loop iteration (a ZMQ stream),
     and each message's handler needs a few more iterations. Here eleven such messages
@@ -48,18 +62,12 @@ def test_a_message_queued_behind_others_is_handled_within_a_slice():
         if inbox:
             loop.call_soon(pump)
 
-    def work(stop):
-        for i in range(10_000):
-            if stop.is_set():
-                return
-            clock.now += STEP
-            steps.append(i)
-            if i == 5:
-                inbox.extend(["figure reply"] * 10 + ["stop"])
-                asyncio.get_running_loop().call_soon(pump)
-            yield i / 10_000
+    def at_step(i):
+        if i == 5:
+            inbox.extend(["figure reply"] * 10 + ["stop"])
+            asyncio.get_running_loop().call_soon(pump)
 
-    rc = controller(work, clock=clock, work_slice=0.05, pause=0.02)
+    rc = controller(stepping(clock, steps, at_step), clock=clock, work_slice=0.05, pause=0.02)
 
     async def scenario():
         await rc.start()
@@ -73,15 +81,7 @@ def test_stop_says_so_at_once_and_the_run_ends_within_a_slice():
     clock, steps = FakeClock(), []
     said = []
 
-    def work(stop):
-        for i in range(10_000):
-            if stop.is_set():
-                return
-            clock.now += STEP
-            steps.append(i)
-            yield i / 10_000
-
-    rc = controller(work, clock=clock, work_slice=0.05)
+    rc = controller(stepping(clock, steps), clock=clock, work_slice=0.05)
 
     async def scenario():
         task = rc.start()
