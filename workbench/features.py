@@ -34,15 +34,10 @@ def feature_chunks(model, x, layers, chunk=1024, mixed_precision=True, first=Non
         model.train(was_training)
 
 
-def concat(chunks, layers):
-    """One (logits, {layer: features}) from the chunks of feature_chunks."""
-    chunks = list(chunks)
-    return torch.cat([c[0] for c in chunks]), {n: torch.cat([c[1][n] for c in chunks]) for n in layers}
-
-
 def predict_features(model, x, layers, chunk=1024, mixed_precision=True):
     """(logits, {layer: features}) of `model` on a whole tensor: feature_chunks, joined."""
-    return concat(feature_chunks(model, x, layers, chunk, mixed_precision), layers)
+    chunks = list(feature_chunks(model, x, layers, chunk, mixed_precision))
+    return torch.cat([c[0] for c in chunks]), {n: torch.cat([c[1][n] for c in chunks]) for n in layers}
 
 
 def predict(model, x):
