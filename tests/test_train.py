@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import workbench as wb
+from workbench.train import _batches
 
 FAST = wb.DistillConfig(temperature=4.0, alpha=0.9, epochs=3, batch_size=128)
 
@@ -144,3 +145,22 @@ def test_a_student_that_returns_a_tuple_is_named(digits):
 
     with pytest.raises(ValueError, match="a model must return one tensor of logits, got tuple"):
         wb.train(TwoOutputs(), digits, wb.DistillConfig(epochs=1, alpha=0.0))
+
+
+@pytest.mark.parametrize("n, per_gather, drop_single", [(1077, 8, True), (1077, 1, True), (257, 2, True),
+                                                       (257, 2, False), (1, 8, True)])
+def test_an_epoch_visits_every_example_once_in_batches_of_batch_size(n, per_gather, drop_single):
+    """_batches: rows of per_gather batches cut into slices; together a permutation of the
+    set, every batch full but the last; a last batch of one dropped when asked (unless it
+    is the whole set)."""
+    batches = [rows[b] for rows, slices in _batches(n, 128, per_gather, torch.Generator().manual_seed(0),
+                                                    torch.device("cpu"), drop_single)
+               for b in slices]
+    assert all(len(rows) <= 128 * per_gather for rows, _ in _batches(n, 128, per_gather, torch.Generator(),
+                                                                      torch.device("cpu"), drop_single))
+    sizes = [len(b) for b in batches]
+    dropped = drop_single and n % 128 == 1 and n > 1
+    assert sizes == [128] * (n // 128) + ([] if n % 128 == 0 or dropped else [n % 128])
+    seen = torch.cat(batches)
+    assert len(seen.unique()) == len(seen) == n - dropped
+    assert not torch.equal(seen, torch.arange(len(seen))) or n == 1  # shuffled

@@ -26,6 +26,10 @@ class TeacherBatch(NamedTuple):
     entropy: torch.Tensor  # T² · H(soft labels) per example (KL = cross-entropy − entropy)
     features: dict  # {teacher layer: features} of the feature and relation terms
 
+    def rows(self, b):
+        """The outputs of the rows b (a slice): views, no copies."""
+        return TeacherBatch(*(t if t is None else t[b] for t in self[:3]), {k: f[b] for k, f in self.features.items()})
+
 
 def soft_labels_and_entropy(logits, temperature):
     """p = softmax(logits / T) and T² · H(p) per example."""
