@@ -82,7 +82,7 @@ def _epoch(train, response, targets, batch_size, generator, drop_single):
         teacher = targets(rows) if targets is not None else None
         response_targets = response.targets(rows, teacher)
         for b in slices:
-            yield x[b], y[b], response_targets[b], teacher.rows(b) if teacher is not None else None
+            yield x[b], y[b], response_targets[..., b], teacher.rows(b) if teacher is not None else None
 
 
 def _evaluate(model, split):
@@ -197,9 +197,11 @@ class Response:
         self.weights = torch.tensor([1 - a, a * t**2] if soft else [1.0], device=labels.device)
 
     def targets(self, idx, teacher_batch):
-        """(B, 1 or 2, C): one-hot labels of the rows idx, and their soft labels when distilling."""
+        """(1 or 2, C, B): one-hot labels of the rows idx, and their soft labels when
+        distilling, laid out for cross_entropies_and_grad."""
         onehot = self.onehot.index_select(0, idx)
-        return torch.stack([onehot, teacher_batch.soft_labels], 1) if self.soft else onehot[:, None]
+        targets = torch.stack([onehot, teacher_batch.soft_labels]) if self.soft else onehot[None]
+        return targets.transpose(1, 2).contiguous()
 
     def history_row(self, numbers, extra):
         """The step's history row from the numbers read off the device, [ce, soft_ce
