@@ -80,3 +80,12 @@ def logits(name, x, ndim=None):
 def same_shape(name_a, a, name_b, b):
     if a.shape != b.shape:
         raise ValueError(f"{name_a} and {name_b} must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
+
+
+def input_shape(name, value):
+    """The shape of one example without the batch: a non-empty tuple of ints >= 1."""
+    if not isinstance(value, (tuple, list, torch.Size)) or not value or not all(
+            _integer(d) is not None and d > 0 for d in value):
+        raise ValueError(f"{name} must be the shape of one example without the batch, a tuple of positive ints "
+                         f"such as (1, 8, 8) (splits.input_shape), got {value!r}")
+    return tuple(int(d) for d in value)
