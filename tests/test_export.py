@@ -1,0 +1,81 @@
+"""wb.export: ONNX files that ONNX Runtime runs like PyTorch, an int8 version that keeps
+the accuracy, and bad input named."""
+import pytest
+import torch
+
+import workbench as wb
+
+STUDENTS = {"mlp": {"hidden": (32,)}, "cnn": {"channels": (8, 16)}, "resnet": {"widths": (8, 16), "blocks": 1}}
+
+
+def trained(digits, arch, epochs=20):
+    wb.seed_everything(0)
+    model = wb.models.build(arch, digits.input_shape, digits.num_classes, **STUDENTS[arch])
+    wb.train(model, digits, wb.DistillConfig(epochs=epochs, lr=1e-2))
+    return model
+
+
+@pytest.fixture(scope="module")
+def students(digits):
+    return {arch: trained(digits, arch) for arch in STUDENTS}
+
+
+@pytest.mark.parametrize("arch", list(STUDENTS))
+def test_onnx_runtime_matches_pytorch_at_any_batch_size(students, digits, tmp_path, arch):
+    info = wb.export.onnx(students[arch], tmp_path / f"{arch}.onnx", digits, int8=False)
+    assert info["max_abs_diff"] < 1e-4
+    assert info["test_acc"]["onnx"] == info["test_acc"]["pytorch"]
+    assert info["bytes"] == (tmp_path / f"{arch}.onnx").stat().st_size
+    sess = wb.export.session(info["path"])
+    for n in (1, 7):  # the batch dimension is dynamic, not the example's 2
+        expected = wb.predict(students[arch], digits.test.x[:n])
+        assert torch.allclose(wb.export.run(sess, digits.test.x[:n]), expected, atol=1e-4)
+
+
+@pytest.mark.parametrize("arch", ["mlp", "cnn"])
+def test_int8_keeps_test_accuracy_within_a_point_and_is_smaller(students, digits, tmp_path, arch):
+    info = wb.export.onnx(students[arch], tmp_path / "student.onnx", digits)
+    acc = info["test_acc"]
+    assert acc["pytorch"] > 0.9  # a trained student, so a point of accuracy means something
+    assert abs(acc["onnx_int8"] - acc["onnx"]) <= 0.01
+    assert info["int8_path"].endswith("student.int8.onnx")
+    assert info["int8_bytes"] < 0.8 * info["bytes"]
+    assert 0 < info["int8_max_abs_diff"] < 1.0  # quantized: close, but not equal
+
+
+def test_export_leaves_the_model_as_it_was(students, digits, tmp_path):
+    model = students["cnn"]
+    model.train()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    wb.export.onnx(model, tmp_path / "s.onnx", digits, int8=False)
+    assert model.training
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # BatchNorm stats too
+
+
+class DataDependent(torch.nn.Module):
+    """Branches on a tensor's value: torch.export cannot trace it."""
+
+    def __init__(self):
+        super().__init__()
+        self.head = torch.nn.Linear(64, 10)
+
+    def forward(self, x):
+        z = self.head(x.flatten(1))
+        return z if z.sum() > 0 else -z
+
+
+def test_bad_input_is_named(students, digits, tmp_path):
+    cases = [
+        (lambda: wb.export.onnx(students["mlp"], tmp_path / "missing" / "s.onnx", digits), "folder .* does not exist"),
+        (lambda: wb.export.onnx(students["mlp"], tmp_path, digits), "path must be a file name"),
+        (lambda: wb.export.onnx(DataDependent(), tmp_path / "d.onnx", digits), "ONNX export could not trace"),
+        (lambda: wb.export.onnx(wb.models.build("mlp", (3, 32, 32), 10, hidden=8), tmp_path / "w.onnx", digits),
+         r"input_shape \(1, 8, 8\) does not fit the model"),
+        (lambda: wb.export.onnx("student", tmp_path / "s.onnx", digits), "model must be a torch.nn.Module"),
+        (lambda: wb.export.onnx(students["mlp"], tmp_path / "s.onnx", digits.test), "splits must be"),
+        (lambda: wb.export.onnx(students["mlp"], tmp_path / "s.onnx", digits, int8="yes"), "int8 must be True or False"),
+    ]
+    for call, message in cases:
+        with pytest.raises(ValueError, match=message):
+            call()
+    assert not list(tmp_path.glob("*.onnx"))  # nothing half-written
