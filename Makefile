@@ -50,6 +50,7 @@ bench: install
 	$(BIN)/python bench/bench_app.py
 	$(BIN)/python bench/bench_llm.py
 	$(BIN)/python bench/bench_collapse.py
+	$(BIN)/python bench/bench_payoff.py
 
 teachers: install
 	$(BIN)/python -m workbench.teachers build
