@@ -251,6 +251,29 @@ def test_collapse_tab_runs_the_policies_and_plays_the_generations(page):
     assert not page.query_selector_all(".kd-error:visible") and not page.errors
 
 
+def test_payoff_tab_measures_every_model_and_exports_a_student(page):
+    open_tab(page, "Payoff")
+    page.locator("text=The payoff. >> visible=true").wait_for(timeout=60_000)
+    page.locator("button:has-text('Run'):visible").click()
+    page.locator("text=Done. >> visible=true").wait_for(timeout=90_000)
+    page.wait_for_function("() => document.body.textContent.includes('measured 11 models')", timeout=10_000)
+    page.wait_for_timeout(500)
+    plots = page.locator(".js-plotly-plot:visible")
+    assert plots.count() == 2
+    for i in range(2):  # the teacher and ten students in each scatter, the widths printed next to them
+        assert plots.nth(i).locator(".scatterlayer .trace .points path").count() == 11
+        assert "128" in plots.nth(i).locator(".scatterlayer .textpoint").all_text_contents()
+    assert "A distilled mlp(" in page.locator(".kd-finding:visible").inner_text()
+    page.locator("button:has-text('Export to ONNX'):visible").click()
+    link = page.locator(".kd-download:visible")
+    link.wait_for(timeout=60_000)
+    assert link.get_attribute("download").endswith(".onnx")
+    assert link.get_attribute("href").startswith("data:application/octet-stream;base64,")
+    assert "ONNX Runtime, int8" in page.locator(".kd-table:visible").last.inner_text()
+    page.screenshot(path=str(SHOTS / "payoff.png"), full_page=True)
+    assert not page.query_selector_all(".kd-error:visible") and not page.errors
+
+
 def test_exercises_tab_gives_feedback_on_an_answer(page):
     open_tab(page, "Exercises")
     page.locator("text=Short questions on each topic >> visible=true").wait_for(timeout=30_000)
@@ -396,7 +419,7 @@ def test_a_script_in_any_text_box_or_any_link_setting_never_runs(page, app_url):
     """The XSS string typed into every text box of every tab, then put into every
     setting of every lab's link: no script runs and no tag is made of it."""
     from widgets.app import TABS
-    LABS = ("Distillation lab", "Feature KD", "Relation KD", "LLM", "Collapse")  # the tabs with settings
+    LABS = ("Distillation lab", "Feature KD", "Relation KD", "LLM", "Collapse", "Payoff")  # the tabs with settings
     injected = "() => document.querySelectorAll('.widget-html img, .widget-htmlmath img, .js-plotly-plot img, " \
                ".kd-info img, .kd-error img').length"
     queries = []

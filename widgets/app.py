@@ -16,6 +16,7 @@ from .live import Message, guarded
 from . import url_settings
 from .llm_lab import LLMLab
 from .next_token import NextTokenViewer
+from .payoff_lab import PayoffLab
 from .relation_lab import RelationLab
 from .temperature import TemperatureExplorer
 
@@ -29,7 +30,9 @@ a hard-label one in the <i>Distillation lab</i> (try leaving a digit out of its 
 student's intermediate features match the teacher's in <i>Feature KD</i> (FitNets, attention transfer)
 and the relations between examples in <i>Relation KD</i> (RKD, similarity-preserving), and distil a
 tiny language model white-box (from the teacher's token distributions) or black-box (from its text
-alone) in <i>LLM</i>, and train students on students in <i>Collapse</i> until the rare things vanish, and check yourself in <i>Exercises</i>.
+alone) in <i>LLM</i>, and train students on students in <i>Collapse</i> until the rare things vanish, measure
+what distillation buys (smaller, faster students, one exported to ONNX) in <i>Payoff</i>, and check yourself
+in <i>Exercises</i>.
 Data: scikit-learn's 8&times;8 handwritten digits, and a synthetic language of facts whose truth is known.</p>"""
 
 LLM_INTRO = """<p style="max-width:900px"><b>White-box</b> distillation lets the student see the
@@ -48,6 +51,20 @@ share of fresh real data) and <i>accumulate</i> (keep all the data), then drag t
 press &#9654; to watch the tails thin.</p>"""
 
 
+PAYOFF_INTRO = """<p style="max-width:900px"><b>The payoff.</b> A student is distilled to be shipped:
+smaller and faster than its teacher, nearly as accurate. Run trains a hard-label and a distilled MLP of
+each width (the numbers next to the points: hidden units) on a share of the training images, then
+measures every model on this machine. Up and to the left is better: the distilled students' front
+(the step line: the best accuracy at that cost or less) lies above the hard-label one. Then export a
+student to ONNX and take it with you.</p>"""
+
+
+class PayoffTab:
+    def __init__(self, splits=None):
+        self.lab = PayoffLab(splits)
+        self.widget = W.VBox([W.HTML(PAYOFF_INTRO), self.lab.widget])
+
+
 class CollapseTab:
     def __init__(self, splits=None):
         self.lab = CollapseLab()
@@ -64,7 +81,8 @@ class LLMTab:
 
 TABS = [("Soft labels", TemperatureExplorer), ("Dark knowledge", DarkKnowledgeMap),
         ("Distillation lab", DistillationLab), ("Feature KD", FeatureLab), ("Relation KD", RelationLab),
-        ("LLM", LLMTab), ("Collapse", CollapseTab), ("Exercises", ExercisesTab)]
+        ("LLM", LLMTab), ("Collapse", CollapseTab), ("Payoff", PayoffTab),
+        ("Exercises", ExercisesTab)]
 
 
 class Dashboard(W.VBox):

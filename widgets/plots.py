@@ -318,3 +318,50 @@ def rank_probabilities(dists, truth, title="Probability by rank in the truth", x
                         line_color=PALETTE[i % len(PALETTE)], marker_color=PALETTE[i % len(PALETTE)])
     return _layout(fig, title, xaxis=dict(title=xaxis, type="log" if log_x else "linear"),
                    yaxis=dict(title="probability", type="log"))
+
+
+PAYOFF_STYLE = {"teacher": dict(color=TRUTH, symbol="star", size=16, text="middle left"),
+                "hard labels": dict(color=HARD, symbol="circle", size=10, text="bottom right"),
+                "distilled": dict(color=SOFT, symbol="diamond", size=11, text="top center")}
+PAYOFF_COSTS = {"latency_s": "latency at batch size {b} (µs, log scale)", "parameters": "parameters (log scale)"}
+
+
+def payoff_scatter(points, cost="latency_s", batch_size=1, title=None):
+    """Test accuracy against a cost on a log axis, one marker per model (points: dicts as
+    `wb.payoff.measure` returns them): the teacher, and the hard-label and distilled students,
+    each student labelled with its width. Each kind's Pareto front (the best accuracy at
+    that cost or less, `wb.payoff.front`) is a step line, so a front above and to the left
+    of another gives more accuracy for less. cost: "latency_s" (µs at `batch_size`) or
+    "parameters"."""
+    from workbench.payoff import front
+
+    if cost not in PAYOFF_COSTS:
+        raise ValueError(f"cost must be one of {list(PAYOFF_COSTS)}, got {cost!r}")
+    x = (lambda p: p["latency_s"][batch_size] * 1e6) if cost == "latency_s" else (lambda p: p["parameters"])
+    unit = " µs" if cost == "latency_s" else " parameters"
+    hover = f"%{{customdata}}<br>test accuracy %{{y:.3f}}<br>%{{x:,.0f}}{unit}<extra></extra>"
+    # Students of about one cost (latency at batch size 1) sit in one column: their labels
+    # alternate sides in order of accuracy, so that neighbours do not print over each other.
+    students = sorted((p for p in points if p["kind"] != "teacher"), key=lambda p: p["test_acc"])
+    crowded = len(students) > 2 and max(map(x, students)) < 2 * min(map(x, students))
+    side = {p["name"]: ("middle right" if i % 2 else "middle left") for i, p in enumerate(students)}
+    fig = go.Figure()
+    for kind, style in PAYOFF_STYLE.items():
+        pts = sorted((p for p in points if p["kind"] == kind), key=lambda p: (p["width"] or 0))
+        if not pts:
+            continue
+        if kind != "teacher":
+            best = sorted((p for p in pts if p["name"] in front(pts, cost, batch_size)), key=x)
+            fig.add_scatter(x=[x(p) for p in best], y=[p["test_acc"] for p in best], mode="lines", line_shape="hv",
+                            line=dict(color=style["color"], width=2), legendgroup=kind, showlegend=False,
+                            hoverinfo="skip")
+        fig.add_scatter(x=[x(p) for p in pts], y=[p["test_acc"] for p in pts], name=kind, legendgroup=kind,
+                        mode="markers+text", text=["teacher" if kind == "teacher" else str(p["width"]) for p in pts],
+                        textposition=[side[p["name"]] for p in pts] if crowded and kind != "teacher" else style["text"],
+                        textfont=dict(size=11, color=style["color"]),
+                        marker=dict(color=style["color"], symbol=style["symbol"], size=style["size"],
+                                    line=dict(color="white", width=1)),
+                        customdata=[p["name"] for p in pts], hovertemplate=hover)
+    title = title or ("Accuracy against latency" if cost == "latency_s" else "Accuracy against size")
+    return _layout(fig, title, xaxis=dict(type="log", title=PAYOFF_COSTS[cost].format(b=batch_size)),
+                   yaxis=dict(title="test accuracy"), legend=dict(orientation="h", y=-0.25))
