@@ -1,5 +1,7 @@
 """wb.payoff: at its default setting distillation moves the accuracy-cost front, over
 seeds; the points and the front are what they say."""
+import threading
+
 import pytest
 
 import workbench as wb
@@ -70,3 +72,11 @@ def test_bad_widths_are_named(digits):
         wb.payoff.student_runs(digits, teacher, widths=())
     with pytest.raises(ValueError, match="hidden"):
         wb.payoff.student_runs(digits, teacher, widths=(0,))
+
+
+def test_stop_ends_every_student_run_within_a_step(digits):
+    stop = threading.Event()
+    stop.set()
+    runs = wb.payoff.student_runs(digits, wb.teachers.get("digits/cnn"), widths=(8,), stop=stop)
+    results = [run(events) for _, _, _, events in runs.values()]
+    assert all(r.stopped and r.metrics["steps"] == 0 for r in results)

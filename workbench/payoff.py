@@ -28,11 +28,11 @@ def name(kind, width=None):
     return "teacher" if kind == "teacher" else f"{kind}, mlp({width})"
 
 
-def student_runs(splits, teacher, widths=WIDTHS, cfg=CONFIG, fraction=FRACTION):
+def student_runs(splits, teacher, widths=WIDTHS, cfg=CONFIG, fraction=FRACTION, stop=None):
     """{name: (kind, width, model, a `steps` generator)} for a hard-label and a distilled
     MLP of each width, all on the same `fraction` of the training set (subsampled with
     cfg.seed) and from the same seed; drive them with workbench.train.run or a widget's
-    run controller."""
+    run controller. `stop` (a threading.Event) ends each run within one step."""
     if not widths:
         raise ValueError(f"widths must name at least one hidden-layer size, such as {WIDTHS}, got {widths!r}")
     for w in widths:
@@ -43,8 +43,8 @@ def student_runs(splits, teacher, widths=WIDTHS, cfg=CONFIG, fraction=FRACTION):
         for kind in KINDS[1:]:
             seed_everything(cfg.seed)  # both kinds start from the same weights
             student = models.build("mlp", splits.input_shape, splits.num_classes, hidden=(width,))
-            runs[name(kind, width)] = (kind, width, student, steps(student, small, cfg,
-                                                                    teacher=teacher if kind == "distilled" else None))
+            events = steps(student, small, cfg, teacher=teacher if kind == "distilled" else None, stop=stop)
+            runs[name(kind, width)] = (kind, width, student, events)
     return runs
 
 
