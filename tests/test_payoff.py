@@ -48,6 +48,9 @@ def test_compare_measures_the_teacher_and_every_student(digits):
                                            "hard labels, mlp(32)", "distilled, mlp(32)"]
     assert points[0]["test_acc"] > 0.98 and points[0]["parameters"] == wb.footprint.parameters(teacher)
     assert points[1]["parameters"] == 64 * 8 + 8 + 8 * 10 + 10
+    assert points[0]["model"] is teacher and wb.footprint.parameters(points[4]["model"]) == points[4]["parameters"]
+    trained = wb.analysis.accuracy(wb.predict(points[2]["model"], digits.test.x), digits.test.y)
+    assert trained == points[2]["test_acc"]  # the model measured is the one returned
     assert all(list(p["latency_s"]) == [1] and p["latency_s"][1] > 0 for p in points)
 
 

@@ -65,11 +65,11 @@ def measure(kind, width, model, splits, batch_sizes=footprint.BATCH_SIZES, sizes
 def compare(splits, teacher, widths=WIDTHS, cfg=CONFIG, fraction=FRACTION, batch_sizes=footprint.BATCH_SIZES,
             sizes=False):
     """Train the students of `student_runs` and measure them and the teacher; a list of
-    points (see `measure`), the teacher first."""
-    points = [measure("teacher", None, teacher, splits, batch_sizes, sizes)]
+    points (see `measure`), the teacher first, each with its "model" too (to export one)."""
+    points = [dict(measure("teacher", None, teacher, splits, batch_sizes, sizes), model=teacher)]
     for kind, width, model, events in student_runs(splits, teacher, widths, cfg, fraction).values():
         run(events)
-        points.append(measure(kind, width, model, splits, batch_sizes, sizes))
+        points.append(dict(measure(kind, width, model, splits, batch_sizes, sizes), model=model))
     return points
 
 
