@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+import urllib.request
 
 import pytest
 
@@ -89,6 +90,20 @@ def hub(tmp_path):
                 proc.kill()
                 pytest.fail(f"jupyterhub did not start; see {log.name}")
             time.sleep(0.2)
+    # The proxy listens before the hub has added its route: until then /hub/login is the
+    # proxy's error page (a CI run once met it and found no login form). The login page
+    # starts no server or kernel, so asking for it is safe.
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/hub/login", timeout=5) as answer:
+                if answer.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            proc.kill()
+            pytest.fail(f"jupyterhub did not serve its login page; see {log.name}")
+        time.sleep(0.2)
     yield f"http://127.0.0.1:{port}", tmp_path
     proc.terminate()  # the hub stops the users' servers and the proxy on its way out
     proc.wait(timeout=60)
