@@ -83,3 +83,15 @@ def test_stop_ends_every_student_run_within_a_step(digits):
     runs = wb.payoff.student_runs(digits, wb.teachers.get("digits/cnn"), widths=(8,), stop=stop)
     results = [run(events) for _, _, _, events in runs.values()]
     assert all(r.stopped and r.metrics["steps"] == 0 for r in results)
+
+
+def test_smallest_match_is_the_smallest_distilled_student_as_accurate_as_the_best_hard_one():
+    pts = [dict(point("hard labels, mlp(8)", 0.80, 610, 1.0), kind="hard labels"),
+           dict(point("hard labels, mlp(64)", 0.88, 4810, 1.0), kind="hard labels"),
+           dict(point("distilled, mlp(8)", 0.87, 610, 1.0), kind="distilled"),
+           dict(point("distilled, mlp(16)", 0.88, 1210, 1.0), kind="distilled"),
+           dict(point("distilled, mlp(32)", 0.93, 2410, 1.0), kind="distilled"),
+           dict(point("teacher", 0.99, 19562, 5.0), kind="teacher")]
+    best, match = wb.payoff.smallest_match(pts)
+    assert (best["name"], match["name"]) == ("hard labels, mlp(64)", "distilled, mlp(16)")  # a tie counts
+    assert wb.payoff.smallest_match(pts[:3])[1] is None

@@ -47,18 +47,15 @@ def finding(points, batch_size=1):
     student at least as accurate as the best hard-label one, how many times fewer
     parameters it has and how much faster than the teacher it runs at `batch_size`; or, when no
     distilled student is that accurate, how far the best one falls short."""
-    hard = [p for p in points if p["kind"] == "hard labels"]
     distilled = [p for p in points if p["kind"] == "distilled"]
-    if not hard or not distilled:
+    if not distilled or not any(p["kind"] == "hard labels" for p in points):
         return ""
-    best = max(hard, key=lambda p: (p["test_acc"], -p["parameters"]))
+    best, d = wb.payoff.smallest_match(points)
     said = f"the best hard-label student, mlp({best['width']}) ({best['parameters']:,} parameters, " \
            f"{best['test_acc']:.3f})"
-    good = [p for p in distilled if p["test_acc"] >= best["test_acc"]]
-    if not good:
+    if d is None:
         top = max(distilled, key=lambda p: (p["test_acc"], -p["parameters"]))
         return f"No distilled student reaches {said}: the best, mlp({top['width']}), reaches {top['test_acc']:.3f}."
-    d = min(good, key=lambda p: (p["parameters"], -p["test_acc"]))
     verb = "as accurate as" if d["test_acc"] == best["test_acc"] else "more accurate than"
     size = (f"{times(best['parameters'], d['parameters'])} smaller" if best["parameters"] > d["parameters"]
             else "the same size" if best["parameters"] == d["parameters"] else
@@ -139,7 +136,7 @@ class PayoffLab:
         cfg = wb.payoff.CONFIG.replace(temperature=self.temperature.value, alpha=self.alpha.value,
                                        epochs=self.epochs.value, seed=self.seed.value)
         teacher = self.teacher_model()
-        runs = wb.payoff.student_runs(self.splits, teacher, self.widths, cfg, self.fraction.value)
+        runs = wb.payoff.student_runs(self.splits, teacher, self.widths, cfg, self.fraction.value, stop=stop)
         self.points, self.models, self.teacher_name, self.exported = [], {}, self.teacher.value, None
         self.export_choice.options, self.export_result.value = [], ""
         self.export_message.clear()
@@ -160,7 +157,7 @@ class PayoffLab:
                 except StopIteration as end:
                     results = end.value
                     break
-                if stop.is_set():  # student_runs' generators take no stop event: check it between steps
+                if stop.is_set():  # each run has ended within its step; none is worth measuring
                     self.status_text = f"Stopped at epoch {self.epoch} of {epochs}: nothing measured."
                     return
                 self.status_text = f"Training {len(runs)} students: epoch {self.epoch} of {epochs}"

@@ -73,6 +73,16 @@ def compare(splits, teacher, widths=WIDTHS, cfg=CONFIG, fraction=FRACTION, batch
     return points
 
 
+def smallest_match(points):
+    """(the best hard-label student, the smallest distilled student at least as accurate,
+    or None when none is): what distillation saves at equal accuracy. Ties go to the
+    fewer parameters."""
+    best = lambda ps: max(ps, key=lambda p: (p["test_acc"], -p["parameters"]))
+    hard = best([p for p in points if p["kind"] == "hard labels"])
+    good = [p for p in points if p["kind"] == "distilled" and p["test_acc"] >= hard["test_acc"]]
+    return hard, min(good, key=lambda p: (p["parameters"], -p["test_acc"])) if good else None
+
+
 def front(points, cost="parameters", batch_size=1):
     """Names of the points on the Pareto front of test accuracy against `cost`
     ("parameters", "latency_s" at `batch_size`, or "bytes" in float32): those that no
