@@ -107,7 +107,11 @@ def hub(tmp_path):
     yield f"http://127.0.0.1:{port}", tmp_path
     proc.terminate()  # the hub stops the users' servers and the proxy on its way out
     proc.wait(timeout=60)
-    left = processes_under(tmp_path)
+    # a kernel whose server was just stopped may still be on its way out: left running means
+    # still there 10 s later (a CI run once caught one in its last moments)
+    deadline = time.time() + 10
+    while (left := processes_under(tmp_path)) and time.time() < deadline:
+        time.sleep(0.2)
     for pid in left:
         os.kill(pid, signal.SIGKILL)
     assert not left, f"processes the hub left running: {left}"
