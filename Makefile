@@ -43,7 +43,7 @@ lab: install
 	$(BIN)/jupyter lab notebooks/
 
 test: install
-	$(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
+	KD_WORKBENCH_STRICT=1 $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
 
 bench: install
 	$(BIN)/python bench/bench.py

@@ -1,9 +1,13 @@
 import dataclasses
+import os
 
 import pytest
 import torch
 
 import workbench as wb
+
+# a notebook's "check yourself" claim that does not hold fails its test (ex.check_claim)
+os.environ.setdefault("KD_WORKBENCH_STRICT", "1")
 
 
 @pytest.fixture(autouse=True)

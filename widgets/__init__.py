@@ -10,9 +10,11 @@ from .lab import DistillationLab
 from .llm_lab import LLMLab
 from .next_token import NextTokenViewer
 from .payoff_lab import PayoffLab
+from .predict import Prediction, predict
 from .relation_lab import RelationLab
 from .runner import RunController
 from .temperature import TemperatureExplorer
 
 __all__ = ["plots", "app", "Dashboard", "CollapseLab", "DarkKnowledgeMap", "DistillationLab", "FeatureLab", "LLMLab", "NextTokenViewer", "PayoffLab",
-           "RelationLab", "RunController", "TemperatureExplorer", "ExercisesTab", "quiz"]
+           "RelationLab", "RunController", "TemperatureExplorer", "ExercisesTab", "quiz",
+           "Prediction", "predict"]

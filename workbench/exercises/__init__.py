@@ -6,12 +6,12 @@ NotImplementedError), so an unanswered notebook still runs to the end.
     from workbench import exercises as ex
     ex.check_kd_loss(my_kd_loss)        # ✗ Your loss is the reference divided by T². hint: …
 """
-from .feedback import Feedback
+from .feedback import Feedback, check_claim
 from .others import check_best, check_expected_variance, check_forward_reverse, check_refit, check_rkd_distances
 from .questions import QUESTIONS
 from .responses import (check_bias_correction, check_kd_loss, check_kd_objective, check_left_out_delta,
                         check_soft_labels)
 
-__all__ = ["Feedback", "QUESTIONS", "check_best", "check_bias_correction", "check_expected_variance",
+__all__ = ["Feedback", "check_claim", "QUESTIONS", "check_best", "check_bias_correction", "check_expected_variance",
            "check_forward_reverse", "check_kd_loss", "check_kd_objective", "check_left_out_delta", "check_refit",
            "check_rkd_distances", "check_soft_labels"]

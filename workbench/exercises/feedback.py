@@ -62,3 +62,17 @@ def call(fn, *args):
         return None, unanswered()
     except Exception as e:  # the learner's code: report it, never crash the notebook
         return None, wrong(f"Your function raised {type(e).__name__}: {e}")
+
+
+def check_claim(holds, right, wrong_message, hint=""):
+    """A notebook's "check yourself" line: Feedback that the lesson's claim held on the
+    numbers just measured (`right`) or did not (`wrong_message`, with a hint on what to
+    look at). With KD_WORKBENCH_STRICT=1 (set by `make test`) a claim that does not hold
+    raises AssertionError, so the notebook's test fails when a lesson stops showing."""
+    import os
+
+    if bool(holds):
+        return correct(right)
+    if os.environ.get("KD_WORKBENCH_STRICT") == "1":
+        raise AssertionError(f"claim did not hold: {wrong_message}")
+    return wrong(wrong_message, hint)
