@@ -29,10 +29,8 @@ def checked_cells(path):
     return results
 
 
-def test_there_is_a_solution_for_every_exercise_and_a_notebook_per_topic():
-    assert NAMES == sorted(p.name for p in (NOTEBOOKS / "solutions").glob("*.ipynb"))
-    assert len(NAMES) == 7 and set(ex.QUESTIONS) == {"soft_labels", "kd_loss", "temperature_alpha", "left_out",
-                                                     "features_relations", "white_black_box", "collapse"}
+def test_there_is_a_solution_for_every_exercise():
+    assert NAMES == sorted(p.name for p in (NOTEBOOKS / "solutions").glob("*.ipynb")) and len(NAMES) == 7
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -81,10 +79,6 @@ def test_kd_loss_mistakes_are_named(mistake):
     (ex.check_bias_correction, lambda z, c, d: z + d, "Every class"),
     (ex.check_bias_correction, lambda z, c, d: z.index_add_(1, torch.tensor([c]), torch.full((len(z), 1), d)),
      "in place"),
-    (ex.check_rkd_distances, lambda e: torch.cdist(e, e), "raw distances"),
-    (ex.check_rkd_distances, lambda e: torch.cdist(e, e) / torch.cdist(e, e).mean(), "diagonal"),
-    (ex.check_refit, lambda x: (x.mean().item(), x.var().item()), "unbiased"),
-    (ex.check_refit, lambda x: (x.mean().item(), x.std(correction=0).item()), "standard deviation"),
 ])
 def test_function_mistakes_are_named(check, answer, words):
     fb = check(answer)
@@ -99,15 +93,7 @@ def test_objective_mistakes_are_named():
     assert "temperature T" in ex.check_kd_objective(hot_ce).message
 
 
-def test_number_answers_fail_when_wrong_and_pass_when_right():
-    p, q = torch.tensor([0.60, 0.38, 0.02]), torch.tensor([0.90, 0.05, 0.05])
-    f, r = (p * (p / q).log()).sum().item(), (q * (q / p).log()).sum().item()
-    assert ex.check_forward_reverse(f, r) and "swapped" in ex.check_forward_reverse(r, f).message
-    assert "bits" in ex.check_forward_reverse(f / math.log(2), r / math.log(2)).message
-    assert ex.check_expected_variance(0.98 ** 80) and not ex.check_expected_variance(1.0)
-    assert "compounds" in ex.check_expected_variance(1 - 80 / 50).message
-    results = {1.0: 0.88, 4.0: 0.92, 8.0: 0.93}
-    assert ex.check_best(8.0, results) and not ex.check_best(4.0, results) and not ex.check_best(2.0, results)
+def test_left_out_delta_fails_when_wrong_and_passes_when_right():
     logits = torch.zeros(20, 4)
     logits[:, 0] = 1.0
     logits[10:, 2] = 2.0
@@ -120,48 +106,11 @@ def test_number_answers_fail_when_wrong_and_pass_when_right():
 def test_unfinished_answers_never_crash():
     def unfinished(*args):
         raise NotImplementedError
-    for check in (ex.check_soft_labels, ex.check_kd_loss, ex.check_kd_objective, ex.check_bias_correction,
-                  ex.check_rkd_distances, ex.check_refit):
+    for check in (ex.check_soft_labels, ex.check_kd_loss, ex.check_kd_objective, ex.check_bias_correction):
         assert check(unfinished).passed is None and check(None).passed is None and check(...).passed is None
-    assert ex.check_expected_variance(...).passed is None and ex.check_best(None, {1: 0.5}).passed is None
-
-
-def test_every_question_has_one_right_answer_and_feedback_for_each():
-    for topic, questions in ex.QUESTIONS.items():
-        for q in questions:
-            assert sum(a["correct"] for a in q["answers"]) == 1, (topic, q["question"])
-            assert all(a["feedback"] for a in q["answers"])
-    from widgets import quiz
-    with pytest.raises(ValueError, match="topic must be one of"):
-        quiz("nonsense")
 
 
 def test_feedback_shows_itself_in_a_notebook():
     fb = ex.check_kd_loss(WRONG_KD["swapped"])
     html = fb._repr_html_()
     assert "kd-not-yet" in html and "Hint:" in html and "✗" in str(fb) and not fb
-
-
-def test_the_exercises_tab_checks_answers_on_the_spot():
-    from widgets.app import TABS
-    from widgets.exercises_tab import ExercisesTab
-
-    assert "Exercises" in [t for t, _ in TABS]
-    tab = ExercisesTab()
-    assert len(tab.sections.children) == len(ex.QUESTIONS)
-    question = tab.sections.children[0].children[0]
-    buttons, out = question.children[1], question.children[2]
-    right = next(a for a in ex.QUESTIONS["soft_labels"][0]["answers"] if a["correct"])
-    wrong = next(a for a in ex.QUESTIONS["soft_labels"][0]["answers"] if not a["correct"])
-    buttons.value = wrong["answer"]
-    assert "✗" in out.value and wrong["feedback"][:20] in out.value
-    buttons.value = right["answer"]
-    assert "✓" in out.value
-    collapse = tab.sections.children[list(ex.QUESTIONS).index("collapse")].children[-1]
-    box, check = collapse.children[1].children
-    box.value = 1.0
-    check.click()
-    assert "kd-not-yet" in collapse.children[2].value
-    box.value = 0.98 ** 80
-    check.click()
-    assert "kd-correct" in collapse.children[2].value
