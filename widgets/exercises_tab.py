@@ -3,6 +3,7 @@
 answers of the white-box and collapse exercises, checked on the spot by the same
 functions the exercise notebooks use."""
 import html
+import random
 
 import ipywidgets as W
 
@@ -11,18 +12,23 @@ from workbench import exercises as ex
 TITLES = {"soft_labels": "Soft labels and temperature", "kd_loss": "The KD loss",
           "temperature_alpha": "Choosing T and alpha", "left_out": "The left-out digit",
           "features_relations": "Features and relations", "white_black_box": "White-box and black-box",
-          "collapse": "Model collapse"}
+          "collapse": "Model collapse", "payoff": "The payoff: size, speed and shipping"}
 
 
 def _feedback_html(passed, text):
     color = "#1b7f3b" if passed else "#b00020"
-    return f"<div class='kd-feedback' style='color:{color}'>{'✓' if passed else '✗'} {html.escape(text)}</div>"
+    mark = "✓" if passed else "✗"
+    return f"<div class='kd-feedback' role='status' style='color:{color}'>{mark} {html.escape(text)}</div>"
 
 
-def multiple_choice(question):
-    """A question with radio buttons; choosing an answer shows that answer's feedback."""
-    answers = question["answers"]
-    buttons = W.RadioButtons(options=[a["answer"] for a in answers], value=None, layout=W.Layout(width="auto"))
+def multiple_choice(question, rng=None):
+    """A question with radio buttons, its answers in a random order (a new one each time
+    it is built, i.e. per page load; `rng`, a random.Random, fixes it); choosing an answer
+    shows that answer's feedback."""
+    answers = list(question["answers"])
+    (rng or random.Random()).shuffle(answers)
+    buttons = W.RadioButtons(options=[a["answer"] for a in answers], value=None, description="your answer",
+                             style={"description_width": "initial"}, layout=W.Layout(width="auto"))
     out = W.HTML()
 
     def show(change):
@@ -56,20 +62,24 @@ NUMBERS = {
 
 
 def quiz(topic):
-    """Show a topic's questions in a notebook with jupyterquiz (click an answer to see its
-    feedback)."""
+    """Show a topic's questions in a notebook with jupyterquiz, each question's answers in
+    a random order (click an answer to see its feedback)."""
     from jupyterquiz import display_quiz  # imported when used: its JavaScript is for notebooks
 
     if topic not in ex.QUESTIONS:
         raise ValueError(f"topic must be one of {list(ex.QUESTIONS)}, got {topic!r}")
-    display_quiz(ex.QUESTIONS[topic], shuffle_answers=False)
+    display_quiz(ex.QUESTIONS[topic], shuffle_answers=True)
 
 
 class ExercisesTab:
-    def __init__(self, splits=None):
+    """`rng` (a random.Random) fixes the order of the answers; by default each tab built,
+    i.e. each page load of the app, shows its own order."""
+
+    def __init__(self, splits=None, rng=None):
+        rng = rng or random.Random()
         sections, titles = [], []
         for topic, questions in ex.QUESTIONS.items():
-            parts = [multiple_choice(q) for q in questions]
+            parts = [multiple_choice(q, rng) for q in questions]
             if topic in NUMBERS:
                 parts.append(number_answer(*NUMBERS[topic]))
             sections.append(W.VBox(parts))

@@ -1,6 +1,11 @@
 """Multiple-choice questions, one list per exercise notebook, in jupyterquiz's format
 (each answer with its own feedback). Plain data: `widgets.quiz(topic)` shows one list in
-a notebook, and the app's Exercises tab shows them all."""
+a notebook, and the app's Exercises tab shows them all, both in a shuffled order.
+
+Every question has three or four answers and exactly one right one; each wrong answer is a
+misconception learners actually hold, and its feedback says why it is wrong. The right
+answer's place in this file varies (tests/test_questions.py checks that no place holds more
+than half of them), so a printed copy does not give it away."""
 
 
 def _q(question, answers):
@@ -9,83 +14,516 @@ def _q(question, answers):
             "answers": [{"answer": a, "correct": c, "feedback": f} for a, c, f in answers]}
 
 
-QUESTIONS = {
-    "soft_labels": [
-        _q("As the temperature T grows very large, the soft labels softmax(z/T) approach…", [
-            ("the uniform distribution", True, "Yes: z/T → 0 for every class, so every class gets 1/C."),
-            ("the one-hot hard label", False, "That is what happens as T → 0."),
-            ("the logits themselves", False, "Soft labels are probabilities; logits are not."),
-        ]),
-        _q("A teacher gives a 7 soft labels 0.90 for '7', 0.08 for '1' and 0.02 spread over the rest. What "
-           "does the 0.08 tell the student?", [
-            ("that this 7 looks somewhat like a 1", True, "That is the dark knowledge."),
-            ("that the teacher is wrong", False, "Its most likely class is still 7."),
-            ("nothing: only the largest probability matters", False, "That is what hard labels keep; soft labels "
-                                                                     "keep more."),
-        ]),
-    ],
-    "kd_loss": [
-        _q("Why is the soft-target term multiplied by T²?", [
-            ("its gradients shrink as 1/T², and T² restores their size", True,
-             "Right: then alpha means the same at every T."),
-            ("to make the loss positive", False, "KL is never negative."),
-            ("to sharpen the teacher's distribution", False, "Multiplying the loss does not change any distribution."),
-        ]),
-        _q("In F.kl_div(input, target), which distribution goes in 'target' for KD?", [
-            ("the teacher's soft labels", True, "Yes: KL(teacher ‖ student), the expectation under the teacher."),
-            ("the student's soft labels", False, "That computes KL(student ‖ teacher), the reverse direction."),
-        ]),
-    ],
-    "temperature_alpha": [
-        _q("At a high temperature, with the T² factor, the KD term behaves like…", [
-            ("matching the logits (up to their mean) by squared error", True,
-             "Hinton et al.: in the high-T limit KD is logit matching, as in Caruana's model compression."),
-            ("cross-entropy with the hard labels", False, "That is the T → 0 end."),
-            ("zero: the soft labels are uniform", False, "They are, but T² keeps the term's gradient alive."),
-        ]),
-        _q("With alpha = 0 the 'distilled' student…", [
-            ("is trained exactly like the hard-label student", True, "Yes: the KD term has no weight."),
-            ("ignores the labels", False, "That is alpha = 1."),
-        ]),
-    ],
-    "left_out": [
-        _q("A student never saw a 3, yet predicts some test 3s after distillation. Where did it learn about 3s?", [
-            ("from the teacher's soft labels on other digits that look like 3", True,
-             "Yes: a teacher's 8s and 5s carry a little probability of '3'."),
-            ("from the test set", False, "The test set is never trained on."),
-            ("from the hard labels", False, "No training example is labelled 3."),
-        ]),
-    ],
-    "features_relations": [
-        _q("Teacher and student features have different widths. Which term works without a learned regressor?", [
-            ("RKD distance (relations between examples)", True,
-             "Yes: it compares batch × batch matrices, whatever the width."),
-            ("a FitNets hint", False, "A hint compares features element by element: it needs a regressor."),
-        ]),
-        _q("Why does RKD divide the distances by their mean?", [
-            ("so the student matches the batch's shape, not its scale", True, "Right."),
-            ("to speed up training", False, "It changes what is matched, not the speed."),
-        ]),
-    ],
-    "white_black_box": [
-        _q("A fact's truth is 60% / 40%. Which loss keeps the student's second answer?", [
-            ("forward KL, KL(teacher ‖ student)", True, "Mean-seeking: missing the 40% answer is expensive."),
-            ("reverse KL, KL(student ‖ teacher)", False, "Mode-seeking: it can settle on the 60% answer alone."),
-        ]),
-        _q("A black-box API returns one sampled answer per query. How does a student learn a 60/40 split?", [
-            ("by asking the same prompt many times", True, "Yes, and rare prompts are seldom asked often enough."),
-            ("from one answer", False, "One sample says nothing about the split."),
-        ]),
-    ],
-    "collapse": [
-        _q("A word-frequency table is re-estimated from its own samples. A word sampled zero times…", [
-            ("is gone for good (without fresh real data)", True, "Probability 0 is never sampled again."),
-            ("comes back a few generations later", False, "Only real data can bring it back."),
-        ]),
-        _q("Which keeps a chain near the truth?", [
-            ("accumulating all real and synthetic data", True, "Gerstgrasser et al. 2024: the error stays bounded."),
-            ("more generations", False, "More generations only add more refits."),
-        ]),
-    ],
-}
+SOFT_LABELS = [
+    _q("As the temperature T grows very large, the soft labels softmax(z/T) approach…", [
+        ("the one-hot hard label", False,
+         "No: a large T flattens the distribution. One-hot is the other end, T → 0, and even there the one-hot "
+         "sits on the teacher's own top class (its argmax), which is the true label only where the teacher is "
+         "right."),
+        ("the uniform distribution", True,
+         "Yes: z/T → 0 for every class, so every class tends to 1/C. The gaps between log-probabilities are "
+         "(z_i − z_j)/T, and they shrink as T grows."),
+        ("the logits themselves", False,
+         "No: softmax(z/T) is a probability distribution at every T (non-negative, summing to 1); logits are "
+         "unnormalised scores and can be negative. What the high-T limit ties to the logits is the KD loss, "
+         "not the labels (see 'Choosing T and alpha')."),
+        ("a sharper distribution on the top class", False,
+         "No: dividing the logits by a larger T shrinks their differences, so the distribution gets flatter. "
+         "Sharpening comes from T < 1."),
+    ]),
+    _q("A teacher gives an image of a 7 the soft labels 0.90 for '7', 0.08 for '1' and 0.02 spread over the "
+       "other digits. What does the 0.08 tell the student?", [
+        ("nothing: only the largest probability matters", False,
+         "No: that is all a hard label keeps. The sizes of the small probabilities, relative to one another, are "
+         "what soft labels add: Hinton et al. 2015's 'dark knowledge'."),
+        ("that the teacher got this image wrong", False,
+         "No: its top class is still 7 (0.90). A soft label can be right and still say which other classes "
+         "the image resembles."),
+        ("that this 7 looks more like a 1 than like any other digit", True,
+         "Yes: that similarity between classes, image by image, is the dark knowledge a student learns from."),
+        ("that 8% of the training images labelled 7 are really 1s", False,
+         "No: a soft label is the teacher's belief about this one image, not a count of label noise in the "
+         "data set."),
+    ]),
+    _q("You add the same constant c to every logit of a teacher. What happens to its soft labels "
+       "softmax(z/T)?", [
+        ("nothing: they are unchanged at every T", True,
+         "Yes: each exp((z_i + c)/T) = exp(c/T) · exp(z_i/T), and the common factor cancels in the "
+         "normalisation. That is why KD's high-T limit matches logits only up to their mean."),
+        ("the top class gains probability", False,
+         "No: every class's exponential is multiplied by the same factor exp(c/T), so the ratios between "
+         "classes, and the probabilities, stay as they were."),
+        ("they get flatter, as with a higher T", False,
+         "No: a higher T divides the differences between logits; a shift leaves the differences, and the "
+         "distribution, unchanged."),
+        ("it depends on T: at a low T the shift matters", False,
+         "No: the factor exp(c/T) cancels whatever T is; only differences between logits ever reach the "
+         "soft labels."),
+    ]),
+    _q("A teacher is 99.9% sure on almost every training image. Why distil at a temperature above 1?", [
+        ("to make the teacher more accurate", False,
+         "No: dividing the logits by a positive T keeps their order, so the top class, and the accuracy, do "
+         "not change."),
+        ("to change which class the teacher ranks second", False,
+         "No: any T > 0 keeps the order of all the logits; it only shrinks the gaps between them."),
+        ("there is no reason: at 99.9% nothing is left to transfer", False,
+         "No: the other classes' probabilities are tiny at T = 1, but their ratios are not: log p_i − log p_j = "
+         "(z_i − z_j)/T. A higher T lifts them to where they move the student's gradient."),
+        ("to lift the small probabilities, whose ratios carry the dark knowledge, out of the near-zeros", True,
+         "Yes: at T = 1 they are all near 0 and the loss barely sees them; at a higher T they are large enough "
+         "for the student to match."),
+    ]),
+]
 
+KD_LOSS = [
+    _q("Why is the soft-target term multiplied by T²?", [
+        ("to make the loss positive", False,
+         "No: a KL divergence is never negative, and multiplying by T² > 0 does not change a sign."),
+        ("to sharpen the teacher's distribution", False,
+         "No: multiplying a loss by a number changes no distribution; the soft labels are softmax(z/T) "
+         "whatever the factor in front."),
+        ("the soft term's gradients scale as 1/T², and T² keeps their size as T changes", True,
+         "Yes (Hinton et al. 2015): the gradient of the soft term on a logit is (q_i − p_i)/T, about "
+         "(z_i − v_i)/(N T²) at a high T. With T² the soft and hard terms keep their relative weight when you "
+         "change T, so alpha means the same at every T."),
+        ("to turn the KL into a squared error on the logits", False,
+         "No: the high-T limit of the KL is a squared error on the logits with or without the factor; T² only "
+         "sets the size of its gradient."),
+    ]),
+    _q("In F.kl_div(input, target), which distribution goes in 'target' for KD?", [
+        ("the student's probabilities at temperature T", False,
+         "No: F.kl_div(input, target) computes Σ target · (log target − input), KL(target ‖ input's "
+         "distribution). With the student as target it is KL(student ‖ teacher), the reverse direction."),
+        ("the teacher's probabilities at temperature T (or its log-probabilities with log_target=True)", True,
+         "Yes: KL(teacher ‖ student) = Σ p_teacher (log p_teacher − log q_student), an expectation under the "
+         "teacher; 'input' takes the student's log-probabilities."),
+        ("the teacher's logits divided by T", False,
+         "No: kl_div expects probabilities (or log-probabilities with log_target=True). Logits are neither: "
+         "the sum is then not a KL at all and can be negative."),
+        ("the one-hot true labels", False,
+         "No: a one-hot target has entropy 0, so that KL is the cross-entropy with the hard labels: the "
+         "(1 − alpha) term, not the distillation term."),
+    ]),
+    _q("With the teacher's soft labels p, the cross-entropy H(p, q) and the KL(p ‖ q) of a student q differ "
+       "by…", [
+        ("nothing: they are the same number", False,
+         "No: H(p, q) = KL(p ‖ q) + H(p). The teacher's entropy H(p) is 0 only for a one-hot p; with soft "
+         "labels the cross-entropy is larger."),
+        ("a factor T²", False,
+         "No: T² is a weight we put in front of the term. Cross-entropy and KL differ by an added constant, "
+         "the teacher's entropy H(p)."),
+        ("their gradients: only the KL distils", False,
+         "No: H(p) does not depend on the student, so both give the same gradient, (q − p)/T per logit. Only "
+         "the value differs: the KL is 0 at a perfect match, the cross-entropy is H(p)."),
+        ("the teacher's entropy H(p), a constant for the student: the same gradient, another value", True,
+         "Yes: H(p, q) = KL(p ‖ q) + H(p). Training with either moves the student the same way; report the KL "
+         "if you want 0 to mean 'matches the teacher'."),
+    ]),
+    _q("The KD loss is (1 − alpha) · CE(y, q) + alpha · T² · KL(p_T ‖ q_T). At which temperature are the "
+       "student's probabilities in each term?", [
+        ("T in the KL, 1 in the hard-label cross-entropy", True,
+         "Yes: both sides of the KL are softened by the same T, so they are comparable; the hard-label term "
+         "trains the student as it will be used, at T = 1 (Hinton et al. 2015)."),
+        ("1 in both: the student is used at T = 1", False,
+         "No: the student is used at T = 1 after training, but during training its side of the KL must be "
+         "softened like the teacher's, or the two distributions have different sharpness."),
+        ("T in both terms", False,
+         "No: the hard labels are one-hot whatever T is; softening the student there trains it for a "
+         "temperature it will not be used at. Hinton et al. use T only in the soft term."),
+        ("no temperature: the KL takes the student's raw logits", False,
+         "No: a KL compares probability distributions. The student's logits go through log_softmax(z/T) "
+         "first."),
+    ]),
+]
+
+TEMPERATURE_ALPHA = [
+    _q("At a high temperature, with the T² factor, the KD term behaves like…", [
+        ("cross-entropy with the hard labels", False,
+         "No, at neither end of T. As T → 0, T² · KL goes to 0 and its targets become the teacher's argmax, "
+         "not the true labels. At T = 1 the term is the cross-entropy with the teacher's soft labels minus "
+         "their entropy. The hard labels enter only through the (1 − alpha) term."),
+        ("zero: the soft labels are uniform", False,
+         "No: they tend to uniform, but the gradient of T² · KL tends to (z_i − v_i)/N for zero-mean logits, "
+         "not to 0: the T² cancels the 1/T² shrinkage."),
+        ("squared error between the student's and the teacher's logits, up to their mean", True,
+         "Yes (Hinton et al. 2015, section 2.1): for a large T the gradient is about (z_i − v_i)/(N T²) when "
+         "the logits have zero mean. That is logit matching, as Ba & Caruana 2014 trained their mimic "
+         "networks; a shift common to all classes is ignored."),
+        ("cross-entropy with the teacher's argmax as a hard label", False,
+         "No: the targets become the teacher's argmax as T → 0, where T² · KL itself goes to 0. A high T "
+         "spreads the targets out."),
+    ]),
+    _q("With alpha = 0 the 'distilled' student…", [
+        ("ignores the labels", False,
+         "No: that is alpha = 1, where only the KD term is left."),
+        ("is trained exactly like the hard-label student", True,
+         "Yes: the KD term has weight 0, so the loss is the hard-label cross-entropy alone."),
+        ("still learns a little from the teacher through T", False,
+         "No: T appears only inside the KD term, whose weight is 0: no gradient from the teacher reaches the "
+         "student."),
+        ("trains on the hard labels at temperature T", False,
+         "No: the hard-label term uses T = 1; T shapes only the soft labels."),
+    ]),
+    _q("You try T in {1, 2, 4, 8} and alpha in {0.5, 0.9}. How do you choose the setting you report?", [
+        ("the best test accuracy", False,
+         "No: once the test set has picked the setting, its accuracy is an optimistic estimate; it no longer "
+         "measures data the choice has not seen."),
+        ("the lowest final training loss", False,
+         "No: the training loss measures fit, not accuracy on new data; and KD losses at different T and "
+         "alpha are on different scales, so they cannot be compared."),
+        ("the best validation accuracy of one seed", False,
+         "Closer, but differences between neighbouring settings are often smaller than the spread between "
+         "seeds: one seed can pick a setting by luck."),
+        ("the best mean validation accuracy over several seeds; then test once", True,
+         "Yes: a validation split carved from the training data chooses; several seeds average out the "
+         "seed-to-seed noise; the test set is used once, at the end."),
+    ]),
+    _q("The teacher is wrong on 5% of the training images. What does alpha < 1 give the student?", [
+        ("the hard labels still pull it toward the true class where the teacher is wrong", True,
+         "Yes: the (1 − alpha) term uses the true labels; Hinton et al. 2015 found a small weight on it "
+         "helps."),
+        ("nothing: the temperature already corrects the teacher's errors", False,
+         "No: T keeps the order of the teacher's logits, so a wrong top class stays wrong at every T."),
+        ("a faster copy of the teacher's mistakes", False,
+         "No: the (1 − alpha) term uses the true labels, so it works against copying the mistakes."),
+        ("no more need for the T² factor", False,
+         "No: T² balances the soft term's gradient across temperatures whatever alpha is."),
+    ]),
+]
+
+LEFT_OUT = [
+    _q("A student never saw a 3, yet after distillation it recognises some test 3s. Where did it learn about "
+       "3s?", [
+        ("from the test set", False,
+         "No: the test set is never trained on; it only measures."),
+        ("from the hard labels", False,
+         "No: no training example is labelled 3, so the hard-label term only ever pushes the '3' output down."),
+        ("from the teacher's soft labels on other digits that look like a 3", True,
+         "Yes: a teacher's 5s and 8s carry a little probability of '3', and the student learns which images "
+         "earn it. Hinton et al. 2015 (section 3) showed this on MNIST."),
+        ("from the network itself, which has an output for 3", False,
+         "No: the hard-label student has the same output and never predicts a 3. What it lacks is a training "
+         "signal that raises it."),
+    ]),
+    _q("The distilled student ranks '3' high on the test 3s but too rarely first. What fix did Hinton et al. "
+       "use?", [
+        ("raise the bias of the '3' output", True,
+         "Yes: they raised it by 3.5, and the student got 98.6% of the test 3s. They tuned that amount on the "
+         "test set; choose it on validation data so the test number stays honest."),
+        ("train longer with the same setting", False,
+         "No: the '3' output is too low because nothing labelled 3 ever raises it; more epochs of the same "
+         "signal do not supply the prior the data never had."),
+        ("lower the temperature", False,
+         "No: a lower T makes the soft labels closer to one-hot, so '3' gets even less probability on the "
+         "other digits: less of what the student learned 3s from."),
+        ("add the test 3s to the training data", False,
+         "No: then the student has seen 3s, and the test set no longer measures unseen data."),
+    ]),
+    _q("Why does the student trained on hard labels, without any 3, never predict a 3?", [
+        ("3 is the hardest digit to recognise", False,
+         "No: the teacher recognises 3s well. What is missing is the examples, not an easy digit."),
+        ("it is too small to represent 3s", False,
+         "No: the distilled student of the same size does recognise 3s."),
+        ("its network has no output for 3", False,
+         "No: both students have ten outputs; the output is there but nothing raises it."),
+        ("softmax cross-entropy lowers every wrong class, and every example is another digit", True,
+         "Yes: the '3' output only ever gets pushed down, so it never wins."),
+    ]),
+]
+
+FEATURES_RELATIONS = [
+    _q("Teacher and student features have different widths. Which term works without a learned regressor?", [
+        ("a FitNets hint: squared error between the two feature maps", False,
+         "No: a hint compares features element by element, so it needs a regressor that maps the student's "
+         "width to the teacher's."),
+        ("RKD distance: relations between the examples of a batch", True,
+         "Yes (Park et al. 2019): it compares batch × batch distance matrices, whose shape does not depend on "
+         "the feature width."),
+        ("cosine similarity between each example's two feature vectors", False,
+         "No: the cosine of two vectors needs them to have the same length, so the widths must match or a "
+         "regressor must map one onto the other."),
+        ("none: every feature term needs one", False,
+         "No: terms on relations between examples (RKD) compare matrices whose size is set by the batch, not "
+         "the width."),
+    ]),
+    _q("Why does RKD's distance term divide each model's distance matrix by its mean?", [
+        ("to speed up training", False,
+         "No: it changes what is matched, not how fast the optimiser goes."),
+        ("to turn the distances into probabilities", False,
+         "No: dividing by the mean makes the mean 1, not each row's sum; RKD compares the matrices with a "
+         "Huber loss, not a KL."),
+        ("because the teacher's features are larger than the student's", False,
+         "No: each model's matrix is divided by its own mean, the teacher's and the student's alike, so "
+         "neither model's scale matters."),
+        ("so the student matches the shape of the batch's geometry, not its scale", True,
+         "Yes (Park et al. 2019): a student whose features are twice as spread out, but arranged the same "
+         "way, pays nothing."),
+    ]),
+    _q("FitNets (Romero et al. 2015) trains a thin, deep student how?", [
+        ("the hint and the KD term together from the start, with a 1×1 convolution as regressor", False,
+         "No: that is what this workbench does, a common variant. The paper trains in stages."),
+        ("KD on the outputs first, then the hint", False,
+         "No: the hint comes first; it gives the student's middle layers a good start, then KD trains the "
+         "whole network."),
+        ("first the lower layers, to predict the teacher's middle layer through a regressor; then the whole "
+         "student by KD", True,
+         "Yes: the hint stage first, with a convolutional regressor, then distillation. The workbench's joint "
+         "training with a 1×1 conv is a variant of it."),
+        ("the hint alone: FitNets drops the KD loss", False,
+         "No: its second stage is Hinton-style KD on the whole student."),
+    ]),
+    _q("Linear CKA between a student's layer and the teacher's first block is 0.95. What does that show on "
+       "its own?", [
+        ("that the student learned the teacher's representation", False,
+         "Not on its own: linear CKA is high for unrelated wide features of the same inputs. In this "
+         "workbench the raw pixels already score about 0.95 with the teacher's first block."),
+        ("little, until it is set beside the CKA of raw pixels and of an untrained student", True,
+         "Yes: those are the floors. Only a trained student above them says the training moved the "
+         "representation toward the teacher's."),
+        ("that the student is 95% as accurate as the teacher", False,
+         "No: CKA compares how two representations arrange the examples, not how accurate either model is."),
+        ("that the student's layer is a linear copy of the teacher's block", False,
+         "No: CKA is 1 for features equal up to rotation and scale; 0.95 says the two arrange the examples "
+         "similarly, and unrelated features can already come close to that."),
+    ]),
+]
+
+WHITE_BLACK_BOX = [
+    _q("A fact's truth is 60% / 40%. A student too small to fit every fact is trained by reverse KL, "
+       "KL(student ‖ teacher). What does it tend to do on that fact?", [
+        ("keep both answers at 60/40", False,
+         "No: that is what forward KL, KL(teacher ‖ student), favours. It is large wherever the teacher has "
+         "mass and the student little, so it covers both answers (mode-covering)."),
+        ("commit to one of the answers, not necessarily the likelier one", True,
+         "Yes: reverse KL is large where the student puts mass the teacher does not, so a student that cannot "
+         "fit everything settles on a mode (mode-seeking): whichever one its training reaches."),
+        ("always pick the 60% answer", False,
+         "No: mode-seeking commits to a mode, not to the likeliest one; which it picks depends on where the "
+         "student starts and what it sees."),
+        ("spread its mass over all answers, wrong ones too", False,
+         "No: mass where the teacher has almost none is exactly what reverse KL punishes most."),
+    ]),
+    _q("A black-box API returns one sampled answer per query. How does a student learn a 60/40 split?", [
+        ("from one answer", False,
+         "No: one sample says which answer came up, not how often each would."),
+        ("by asking for the teacher's greedy (T = 0) answer", False,
+         "No: greedy decoding always returns the 60% answer, so the 40% one is never seen and the student "
+         "learns 100/0."),
+        ("it cannot: a black box only ever teaches the top answer", False,
+         "No: sampled at T = 1, each answer comes up with its probability; with enough queries the "
+         "frequencies approach 60/40."),
+        ("by asking the same prompt many times and learning the frequencies", True,
+         "Yes: the sample frequencies estimate the split; rare prompts are seldom asked often enough."),
+    ]),
+    _q("MiniLLM (Gu et al.) distils a language model by…", [
+        ("token-level reverse KL on text the teacher wrote", False,
+         "No: MiniLLM's expectation is over the student's own samples, not the teacher's text."),
+        ("fine-tuning on the teacher's beam-search outputs", False,
+         "No: that is sequence-level KD (Kim & Rush 2016)."),
+        ("sequence-level reverse KL on the student's own samples, optimised by policy gradient", True,
+         "Yes: the student generates, the teacher scores, and the gradient of the sequence-level reverse KL "
+         "is estimated by policy gradient."),
+        ("forward KL on the teacher's full next-token distributions", False,
+         "No: that is the standard white-box token-level KD (word-level KD in Kim & Rush 2016)."),
+    ]),
+    _q("Kim & Rush 2016's sequence-level KD trains the student on…", [
+        ("the teacher's beam-search output for each source sentence", True,
+         "Yes: the teacher decodes with beam search (close to its most likely sequence) and the student is "
+         "trained on that text."),
+        ("the teacher's samples at T = 1", False,
+         "No: sampling at T = 1 is a common black-box recipe, but Kim & Rush decode with beam search."),
+        ("the teacher's full next-token distributions", False,
+         "No: that is their word-level KD; sequence-level KD needs only the teacher's output text."),
+        ("the human reference translations only", False,
+         "No: that is ordinary training without a teacher; the teacher's beam output takes their place."),
+    ]),
+    _q("Why can't white-box token-level KD go from a teacher to a student with another tokenizer?", [
+        ("the teacher's logits are secret", False,
+         "No: white-box means we have them. The problem is what they are over."),
+        ("it can, if both sides use T = 1", False,
+         "No: a temperature changes how sharp a distribution is, not which tokens it is over."),
+        ("the two next-token distributions are over different vocabularies, and the positions do not line up",
+         True, "Yes: there is no token-by-token KL to take. Black-box KD has no such limit: text is text."),
+        ("the student would learn too slowly", False,
+         "No: it is not a question of speed; the per-token comparison is not defined."),
+    ]),
+    _q("At a budget of 1,200 queries the reverse-KL student keeps fewer second answers than the forward-KL "
+       "one. Before crediting mode-seeking, what should you compare?", [
+        ("nothing: fewer second answers is what mode-seeking means", False,
+         "No: a student that learned less also keeps fewer second answers. Measure coverage on facts both got "
+         "right, or train both to the same accuracy."),
+        ("their number of parameters", False,
+         "No: both students have the same architecture and the same budget; the question is what each "
+         "learned."),
+        ("how much each learned: fact accuracy and KL to the truth", True,
+         "Yes: at 1,200 queries the reverse-KL student is worse at everything, so its lower coverage "
+         "confounds mode-seeking with under-training."),
+    ]),
+]
+
+COLLAPSE = [
+    _q("A word-frequency table is re-estimated from its own samples, generation after generation. A word "
+       "sampled zero times…", [
+        ("comes back a few generations later", False,
+         "No: its estimated probability is now 0, so it is never sampled again."),
+        ("is gone for good, unless real data that has it is mixed in", True,
+         "Yes: 0 is absorbing. Rare words are the likeliest to draw zero samples, so the tails go first."),
+        ("keeps its true frequency on average", False,
+         "No: each refit is unbiased one step at a time, but 0 is a state the chain can never leave."),
+        ("gets a larger share next generation", False,
+         "No: nothing in the refit gives mass to a word it never saw."),
+    ]),
+    _q("Which keeps a chain of refits near the truth?", [
+        ("more generations", False,
+         "No: each generation is one more refit on a finite sample; more of them only add error."),
+        ("a larger synthetic sample each generation, replacing the last", False,
+         "No: more samples make each step's error smaller, so the drift is slower; but while each generation "
+         "replaces the data, errors still add up. It delays collapse, it does not stop it."),
+        ("keeping all the data, real and synthetic, and adding each generation's to it", True,
+         "Yes: Gerstgrasser et al. 2024 found that with accumulated data the error stays bounded, while "
+         "replacing the data lets it grow."),
+        ("sampling each generation greedily, the likeliest output only", False,
+         "No: greedy outputs keep only the mode, so the tails vanish in one generation."),
+    ]),
+    _q("Each generation trains on some fresh real data plus the previous generation's synthetic data. What "
+       "happens?", [
+        ("it still collapses, just more slowly", False,
+         "No: with enough fresh real data per generation Alemohammad et al. 2023 saw no decline, and Bertrand "
+         "et al. 2023 proved retraining stable when the real share is large enough and the first model good."),
+        ("it collapses faster: the synthetic data adds errors on top", False,
+         "No: the fresh real data pulls each fit back toward the truth at every generation."),
+        ("it depends only on the number of generations", False,
+         "No: it depends on how much fresh real data each generation gets."),
+        ("it stays near the truth, provided each generation's real share is large enough", True,
+         "Yes (Alemohammad et al. 2023, 'Self-consuming generative models go MAD'; Bertrand et al. 2023): the "
+         "real data anchors every generation."),
+    ]),
+    _q("A Gaussian of variance 1 is refitted by maximum likelihood (dividing by n) to n samples of its "
+       "previous fit, k times. Its expected variance is then…", [
+        ("((n − 1)/n)^k: it shrinks toward 0", True,
+         "Yes: E[σ²_ML] = (n − 1)/n · σ², so each refit multiplies the expectation by (n − 1)/n."),
+        ("1: the maximum-likelihood variance is unbiased", False,
+         "No: dividing by n underestimates by (n − 1)/n; dividing by n − 1 is the unbiased one."),
+        ("(n/(n − 1))^k: it grows", False,
+         "No: that inverts the bias; maximum likelihood underestimates the variance."),
+        ("1 on average, with no trend", False,
+         "No: the bias is the same at every refit, so it compounds."),
+    ]),
+    _q("The same chain with the unbiased estimator (dividing by n − 1): at n = 50, after 80 refits, the "
+       "expected variance is exactly 1. What does the median chain do?", [
+        ("stays near 1 as well", False,
+         "No: mean and median part ways. log σ² does a random walk whose step, log(χ²₄₉/49), has a negative "
+         "mean (E log X < log E X = 0), so the typical chain drifts down while a few chains that grow hold "
+         "the mean at 1."),
+        ("shrinks: it ends near 0.2", True,
+         "Yes: E[log(χ²ₙ₋₁/(n − 1))] ≈ −1/(n − 1) ≈ −0.02 per refit, about −1.65 over 80 refits: e^−1.65 ≈ "
+         "0.19. The unbiased estimator fixes the mean, not the drift of the typical chain."),
+        ("grows, since the unbiased estimate is larger", False,
+         "No: dividing by n − 1 removes the bias of the mean, not the downward drift of log σ²."),
+        ("reaches exactly 0 after a few refits", False,
+         "No: the drift is about −0.02 per refit in log σ²: slow, and a variance never becomes exactly 0."),
+    ]),
+    _q("Born-again networks (Furlanello et al. 2018) train a student of the teacher's size on its soft "
+       "labels, then a student of that student, and so on. What happened?", [
+        ("each generation got worse: students of students collapse", False,
+         "No: every generation trained on the real training data, with the previous one's soft labels, and "
+         "did not collapse. Collapse needs finite samples that replace the data."),
+        ("nothing: a same-size student learns exactly its teacher", False,
+         "No: self-distilled students differ from their teachers; in Furlanello et al. they were often more "
+         "accurate."),
+        ("the students matched or beat their teachers, since each generation still trained on real data", True,
+         "Yes: self-distillation on real data improved their students; model collapse comes from training on "
+         "a model's own finite samples in place of the data."),
+    ]),
+    _q("Shumailov et al. 2024 trained models recursively on the previous generation's output. What did they "
+       "see go first?", [
+        ("the most frequent outputs", False,
+         "No: the frequent outputs are sampled plenty; the rare ones are the likeliest to draw no samples."),
+        ("the tails of the distribution: rare events", True,
+         "Yes: the tails vanish first, then the models converge toward a narrow distribution. Finite "
+         "sampling alone does it, even for a learner that fits exactly, like the Gaussian refit."),
+        ("nothing, if the models are large enough", False,
+         "No: sampling error alone causes collapse, even for a learner that fits exactly."),
+        ("only language models are affected", False,
+         "No: they show it for Gaussian mixtures and variational autoencoders as well as language models."),
+    ]),
+]
+
+PAYOFF = [
+    _q("The payoff's distilled and hard-label students learn from 10% of the labels; the teacher learned "
+       "from all of them. What does that mean for 'the same accuracy at a fraction of the parameters'?", [
+        ("nothing: the students only ever saw 10% of the images", False,
+         "No: the teacher's outputs on those images were shaped by every label it trained on, and that reaches "
+         "the distilled student."),
+        ("the finding is void: distillation only works with all the labels", False,
+         "No: distillation helps on full data too. The point is to measure how much of this gain is "
+         "distillation."),
+        ("the gain comes from the temperature alone", False,
+         "No: T decides how much of the teacher's knowledge shows in the soft labels; it is not its source."),
+        ("part of the gain is the teacher's extra labels; the control trains both students on the teacher's "
+         "data", True,
+         "Yes: the soft labels carry what the teacher learned from the 90% the students never saw. Hard-label "
+         "and distilled students on the same data as the teacher show how much is distillation itself."),
+    ]),
+    _q("A student with a tenth of the teacher's parameters is barely faster at batch 1. Why?", [
+        ("at batch 1 most of the time is the fixed cost of each call, which a smaller model does not remove",
+         True, "Yes: Python, PyTorch's dispatch and launching each layer cost the same for any width; the "
+         "arithmetic, the part that shrinks, dominates only at a large batch."),
+        ("the measurement is broken: latency is proportional to the parameters", False,
+         "No: latency has a fixed part per call; only the arithmetic part scales with the parameters."),
+        ("the student is less accurate, so it does more work", False,
+         "No: size and speed depend on the architecture, not on what the weights learned."),
+        ("small models are slower per example at every batch size", False,
+         "No: at a large batch the student's advantage shows; measure batch 1,024 to see it."),
+    ]),
+    _q("Static int8 quantization stores each weight as an 8-bit integer with a float scale. Which is true?", [
+        ("the model always runs 4× faster", False,
+         "No: converting the input to int8 and the result back costs time on every call; in a tiny model "
+         "that can cancel the cheaper multiplications."),
+        ("the weights take about a quarter of their float32 bytes, but the model is not always faster", True,
+         "Yes: and the file does not shrink to exactly a quarter (biases stay 32-bit; the graph and scales "
+         "take bytes). Measure it."),
+        ("the predictions are unchanged bit for bit", False,
+         "No: rounding to 8 bits changes the logits a little; usually not the accuracy, but that must be "
+         "measured."),
+        ("it needs no calibration data", False,
+         "No: that is dynamic quantization. Static quantization fixes the activations' scales in advance, from "
+         "calibration images."),
+    ]),
+    _q("A model is on the Pareto front of accuracy against parameters when…", [
+        ("it is the most accurate model", False,
+         "No: the most accurate model is on the front, but so is every model no other beats on both axes; "
+         "the smallest model usually is too."),
+        ("it has the best accuracy per parameter", False,
+         "No: that ratio ranks models one way; the front keeps every model that is not dominated, whatever "
+         "its ratio."),
+        ("it is a distilled student", False,
+         "No: the front is a property of the points, not of how they were trained."),
+        ("no other model is at least as accurate with no more parameters, and better on one of the two", True,
+         "Yes: every model off the front is a bad deal, since another is more accurate for no more cost, or "
+         "as accurate for less."),
+    ]),
+    _q("What does exporting the student to ONNX give you?", [
+        ("a smaller model: ONNX compresses the weights", False,
+         "No: a float32 ONNX file weighs about what the weights do; the drop in size comes from int8 "
+         "quantization, a separate step."),
+        ("a file with the graph and the weights that ONNX Runtime runs without Python or PyTorch", True,
+         "Yes: the same predictions (the export compares the logits with PyTorch's), shipped without the "
+         "training stack."),
+        ("a more accurate model", False,
+         "No: an export reproduces what the model computes; it changes nothing it learned."),
+        ("a model that only runs on a GPU", False,
+         "No: ONNX Runtime runs it on a CPU too; the payoff's timings are CPU timings."),
+    ]),
+]
+
+QUESTIONS = {
+    "soft_labels": SOFT_LABELS,
+    "kd_loss": KD_LOSS,
+    "temperature_alpha": TEMPERATURE_ALPHA,
+    "left_out": LEFT_OUT,
+    "features_relations": FEATURES_RELATIONS,
+    "white_black_box": WHITE_BLACK_BOX,
+    "collapse": COLLAPSE,
+    "payoff": PAYOFF,
+}
