@@ -278,7 +278,7 @@ def test_exercises_tab_gives_feedback_on_an_answer(page):
     open_tab(page, "Exercises")
     page.locator("text=Short questions on each topic >> visible=true").wait_for(timeout=30_000)
     page.locator(".widget-radio-box label:has-text('the one-hot hard label'):visible").click()
-    page.locator(".kd-feedback:visible:has-text('T → 0')").wait_for(timeout=10_000)
+    page.locator(".kd-feedback:visible:has-text('✗'):has-text('T → 0')").wait_for(timeout=10_000)
     page.locator(".widget-radio-box label:has-text('the uniform distribution'):visible").click()
     page.locator(".kd-feedback:visible:has-text('✓')").first.wait_for(timeout=10_000)
     page.screenshot(path=str(SHOTS / "exercises.png"), full_page=True)
@@ -348,6 +348,31 @@ def test_a_run_that_blows_up_inside_the_lab_ends_with_a_message_not_silence(page
     page.screenshot(path=str(SHOTS / "diverged.png"))
     type_into(page, "learning rate", "0.01")
     assert "Traceback" not in page.inner_text("body") and not page.errors
+
+
+def test_predict_with_the_keyboard_then_run_shows_the_prediction_next_to_the_outcome(page):
+    """Predict, then see: the question is asked before Run (its outcome hidden), a choice
+    is made with the keyboard alone, and Run's end shows it next to what happened."""
+    open_tab(page, "Distillation lab")
+    type_into(page, "epochs", "5")  # the learner's own settings now: the lab's own question
+    radios = page.locator(".kd-prediction:visible input[type=radio]")
+    assert radios.count() >= 3 and page.locator("text=Predict first: >> visible=true").count()
+    assert not page.locator(".kd-reveal:visible").count()  # nothing revealed before Run
+    radios.first.focus()
+    page.keyboard.press("Space")  # checks the focused choice
+    page.keyboard.press("ArrowDown")  # moves to the next and checks it
+    checked = page.locator(".kd-prediction:visible input[type=radio]:checked")
+    pytest.importorskip("playwright.sync_api").expect(checked).to_have_count(1, timeout=5_000)
+    chosen = checked.evaluate("e => e.closest('label').textContent.trim()")
+    page.screenshot(path=str(SHOTS / "prediction_before_run.png"))
+    page.locator("button:has-text('Run'):visible").click()
+    reveal = page.locator(".kd-reveal:visible")
+    reveal.wait_for(timeout=60_000)
+    text = reveal.inner_text()
+    assert text.startswith(f"You predicted: {chosen}. What happened: This run") and "test accuracy" in text
+    assert ("✓" in text) != ("✗" in text)  # judged from this run's accuracies
+    page.screenshot(path=str(SHOTS / "prediction_revealed.png"))
+    assert not page.errors
 
 
 def test_a_link_opens_the_lab_with_its_settings(page, app_url):

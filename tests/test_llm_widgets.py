@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import workbench as wb
-from widgets import LLMLab, NextTokenViewer, plots
+from widgets import LLMLab, NextTokenViewer, llm_lab, plots
 from widgets.app import LLMTab
 
 
@@ -58,8 +58,14 @@ def short_lab(**controls):
 
 def test_the_lab_trains_both_students_on_the_same_budget_and_draws_them():
     lab = short_lab()
+    lab.picker.prediction.buttons.value = llm_lab.KL[3]  # predicted before Run: the black-box student
     lab.controller.start()  # no event loop here: runs to the end
     assert lab.message.text == "Done."
+    # the reveal: the prediction next to this run's own KL to the truth, judged from it
+    w, b = (lab.final[n]["kl_to_truth"] for n in ("white-box", "black-box"))
+    assert lab.picker.revealed.startswith(f"You predicted: {llm_lab.KL[3]}. What happened: This run (seed 0): "
+                                          f"KL to the truth {w:.2f} nats white-box, {b:.2f} black-box")
+    assert lab.picker.judged in llm_lab.KL and ("✓" in lab.picker.revealed) == (lab.picker.judged == llm_lab.KL[3])
     for name in ("white-box", "black-box"):
         assert [row["queries"] for row in lab.histories[name]] == [20 * i for i in range(1, 11)]
         assert all(0 <= row["rare_coverage"] <= 1 for row in lab.histories[name])

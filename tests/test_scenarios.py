@@ -1,13 +1,19 @@
-"""Every named scenario of the distillation lab shows the outcome it promises, over
-seeds 0-2, run through the lab itself (the controls a click sets, then Run)."""
+"""Every named scenario of the labs shows the outcome it promises, over seeds 0-2, run
+through the lab itself (the controls a click sets, then Run), and the run's own numbers
+bear out the answer its question expects. Before Run a scenario asks its question (three
+or more answers, shuffled) and keeps its outcome hidden; after Run the outcome is shown
+next to the learner's prediction."""
+import html
 import statistics
 
+import ipywidgets as W
 import pytest
 from conftest import LEFT_OUT_CFG, LEFT_OUT_CLASS, LEFT_OUT_SEEDS
 
 import workbench as wb
-from widgets import CollapseLab, FeatureLab, LLMLab, RelationLab
+from widgets import CollapseLab, FeatureLab, LLMLab, RelationLab, collapse_lab, lab as distillation, llm_lab
 from widgets.lab import DistillationLab, SCENARIOS
+from widgets.scenarios import numbers
 
 SEEDS = range(3)
 
@@ -28,6 +34,8 @@ def each_seed(lab, scenario, **overrides):
         lab.seed.value = seed
         lab.controller.start()
         assert lab.message.text == "Done."
+        if lab.picker.menu.value == scenario:  # still the scenario: its expected answer, judged from this run
+            assert lab.picker.judged == lab.picker.scenarios[scenario].expected, (scenario, seed, lab.picker.revealed)
         yield lab
 
 
@@ -84,8 +92,11 @@ def test_a_weak_teacher_makes_the_student_worse(lab):
 
 def test_an_over_confident_teacher_needs_a_high_temperature(lab):
     cold = gains(runs(lab, "over-confident teacher"))
-    hot = gains(runs(lab, "over-confident teacher", temperature=20.0))
     assert all(abs(g) < 0.01 for g in cold)
+    hot = []
+    for lab in each_seed(lab, "over-confident teacher", temperature=20.0):  # the learner's own settings now
+        hot.append(gains([(lab.rows["student, distilled"], lab.rows["student, hard labels"], None)])[0])
+        assert lab.picker.menu.value == "(choose one)" and lab.picker.judged == distillation.ahead(1)[0]
     assert all(g > 0.03 for g in hot)
 
 
@@ -96,12 +107,14 @@ def test_alpha_zero_trains_the_same_student_twice(lab):
     assert curves[0] == curves[1] and len(curves[0]) == 150
 
 
-def test_choosing_a_scenario_sets_the_controls_and_says_what_to_expect(lab):
+def test_choosing_a_scenario_sets_the_controls_and_asks_its_question_not_its_outcome(lab):
     lab.scenario.value = "over-confident teacher"
     assert lab.teacher.value == "digits/cnn-overconfident" and lab.temperature.value == pytest.approx(1.0)
-    assert lab.fraction.value == 0.1 and "Raise T to 20" in lab.outcome.value
+    shown = lab.picker.ask.children[0]
+    assert shown is lab.picker.prediction.widget and "logits are 5 times larger" in shown.children[0].value
+    assert lab.fraction.value == 0.1 and "Raise T to 20" not in page_text(lab.widget)
     lab.scenario.value = "(choose one)"
-    assert lab.outcome.value == ""
+    assert lab.picker.prediction.question == distillation.OWN.question
 
 
 def two_student_runs(lab, scenario):
@@ -176,8 +189,137 @@ def test_the_llm_scenarios_are_the_settings_whose_lessons_are_asserted():
 def test_moving_a_control_away_from_the_scenario_clears_the_menu_and_its_promise(digits):
     lab = DistillationLab(digits)
     lab.picker.menu.value = "left-out digit"
-    assert lab.picker.menu.value == "left-out digit" and lab.picker.outcome.value  # setting it did not clear it
+    assert lab.picker.menu.value == "left-out digit"  # setting it did not clear it
+    assert lab.picker.prediction.question == SCENARIOS["left-out digit"].question
     lab.seed.value = 3  # not part of any scenario: the claim holds over seeds
     assert lab.picker.menu.value == "left-out digit"
     lab.lr.value = 1000.0
-    assert lab.picker.menu.value == "(choose one)" and lab.picker.outcome.value == ""
+    assert lab.picker.menu.value == "(choose one)" and lab.picker.prediction.question == distillation.OWN.question
+
+
+# --- predict, then see -----------------------------------------------------------------
+
+LABS = {"Distillation lab": (distillation.SCENARIOS, distillation.OWN),
+        "Feature KD": (FeatureLab.scenarios, FeatureLab.own),
+        "Relation KD": (RelationLab.scenarios, RelationLab.own), "LLM": (llm_lab.SCENARIOS, llm_lab.OWN),
+        "Collapse": (collapse_lab.SCENARIOS, collapse_lab.OWN)}
+EVERY = [(tab, name, s) for tab, (scenarios, own) in LABS.items()
+         for name, s in [*scenarios.items(), ("(choose one)", own)]]
+
+
+def page_text(widget):
+    """Every string a learner can read in a widget tree before Run: HTML, labels, options, text boxes."""
+    out = []
+    if isinstance(widget, (W.HTML, W.HTMLMath)):
+        out.append(html.unescape(widget.value))
+    elif isinstance(widget, (W.Label, W.Text, W.Textarea)):
+        out.append(str(widget.value))
+    out += [str(getattr(widget, a)) for a in ("description", "placeholder", "tooltip") if getattr(widget, a, None)]
+    out += [str(o) for o in getattr(widget, "options", ()) if isinstance(o, str)]
+    for child in getattr(widget, "children", ()):
+        out += page_text(child)
+    return out
+
+
+@pytest.mark.parametrize("tab, name, scenario", EVERY, ids=[f"{t}: {n}" for t, n, _ in EVERY])
+def test_every_scenario_asks_a_question_with_real_alternatives(tab, name, scenario):
+    assert scenario.question.strip().endswith(("?", "...")) and len(set(scenario.choices)) >= 3
+    assert scenario.judge is not None  # the reveal tells the truth about this run, not a canned line
+    if name != "(choose one)":  # the learner's own settings have no stated outcome to expect
+        assert scenario.expected in scenario.choices and scenario.outcome
+
+
+@pytest.mark.parametrize("tab, name, scenario", [e for e in EVERY if e[1] != "(choose one)"],
+                         ids=[f"{t}: {n}" for t, n, _ in EVERY if n != "(choose one)"])
+def test_no_question_gives_its_outcome_away(tab, name, scenario):
+    """The results the outcome states (numbers of two characters or more that the question
+    and its settings do not already say: "2.8", "350", "0.045") appear nowhere in the
+    question or its choices, and the outcome's sentences nowhere before Run."""
+    asked = " ".join([scenario.question, *scenario.choices])
+    settings = numbers(" ".join(str(v) for v in scenario.changes.values()))
+    results = {n for n in numbers(scenario.outcome) - numbers(scenario.question) - settings if len(n) >= 2}
+    assert not results & numbers(" ".join(scenario.choices)), results & numbers(asked)
+    for sentence in scenario.outcome.split(": "):
+        assert sentence.strip() not in asked
+
+
+@pytest.fixture(scope="module")
+def built(digits):
+    return {"Distillation lab": DistillationLab(digits), "Feature KD": FeatureLab(digits),
+            "Relation KD": RelationLab(digits), "LLM": LLMLab(), "Collapse": CollapseLab()}
+
+
+@pytest.mark.parametrize("tab, name, scenario", EVERY, ids=[f"{t}: {n}" for t, n, _ in EVERY])
+def test_before_run_the_lab_shows_the_question_and_hides_the_outcome(built, tab, name, scenario):
+    lab = built[tab]
+    lab.picker.menu.value = name
+    text = page_text(lab.widget)
+    assert scenario.question in " ".join(text) and all(c in text for c in scenario.choices)
+    assert lab.picker.prediction.buttons.description == "your prediction"  # its accessible name
+    assert isinstance(lab.picker.prediction.buttons, W.RadioButtons)  # reached and chosen with the keyboard
+    page = " ".join(text)
+    assert not [part for part in scenario.outcome.split(": ") if len(part) > 20 and part in page]
+    asked = numbers(" ".join([*page_text(lab.picker.menu), *page_text(lab.picker.ask)]))
+    results = {n for n in numbers(scenario.outcome) - numbers(scenario.question) if len(n) >= 2}
+    assert not results & asked, results & asked  # the picker shows no result before Run
+
+
+def test_the_reveal_shows_the_prediction_next_to_this_runs_numbers():
+    lab = CollapseLab()
+    scenario = collapse_lab.SCENARIOS["Gaussian: three policies (the default)"]
+    lab.picker.prediction.buttons.value = "accumulate (all the data so far)"
+    lab.controller.start()
+    shown = lab.picker.prediction.out.value
+    assert lab.picker.revealed.startswith("You predicted: accumulate (all the data so far). What happened: This run")
+    kl = lab.histories["replace"][-1]["kl_to_truth"]
+    assert f"replace {kl:.3g}" in lab.picker.revealed and scenario.outcome in lab.picker.revealed
+    assert lab.picker.judged == "replace" and "✗" in lab.picker.revealed and "kd-reveal" in shown
+    lab.picker.prediction.buttons.value = "replace"
+    lab.controller.start()
+    assert "✓" in lab.picker.revealed
+
+
+def test_a_run_without_a_prediction_still_runs_and_reveals():
+    lab = CollapseLab()
+    lab.picker.menu.value = "Zipf sampled at T = 0.8"
+    assert lab.picker.prediction.choice is None
+    lab.controller.start()
+    assert lab.message.text == "Done." and lab.picker.revealed.startswith("You predicted: (no prediction).")
+    assert "✓" not in lab.picker.revealed and "✗" not in lab.picker.revealed
+
+
+def test_the_learners_own_settings_are_judged_from_the_run_alone():
+    lab = CollapseLab()
+    lab.picker.menu.value = "(choose one)"
+    lab.compare.value = "one chain"
+    lab.policy.value = "accumulate"
+    lab.picker.prediction.buttons.value = collapse_lab.DRIFT[2]
+    lab.controller.start()
+    (chain,) = lab.histories.values()
+    further = chain[-1]["kl_to_truth"] > chain[0]["kl_to_truth"]
+    assert lab.picker.judged == (collapse_lab.DRIFT[0] if further else collapse_lab.DRIFT[2])
+    assert "Over seeds" not in lab.picker.revealed  # no scenario's claim for settings it did not name
+
+
+def test_the_prediction_is_locked_while_a_run_is_in_progress_and_stop_reveals_nothing():
+    import asyncio
+
+    lab = CollapseLab()
+    lab.picker.menu.value = "digits: rare digits forgotten"
+    lab.picker.prediction.buttons.value = collapse_lab.RECALL[1]
+
+    async def run_then_stop():
+        task = lab.controller.start()
+        await asyncio.sleep(0.05)
+        assert lab.picker.prediction.buttons.disabled
+        lab.controller.stop()
+        await task
+
+    asyncio.run(run_then_stop())
+    assert lab.message.text == "Stopped." and lab.picker.revealed is None and lab.picker.prediction.out.value == ""
+    assert not lab.picker.prediction.buttons.disabled and lab.picker.prediction.choice == collapse_lab.RECALL[1]
+
+
+def test_choices_are_shown_shuffled():
+    orders = {tuple(CollapseLab().picker.prediction.shown) for _ in range(12)}
+    assert len(orders) > 1 and all(sorted(o) == sorted(collapse_lab.FURTHEST) for o in orders)

@@ -1,6 +1,6 @@
 """Settings in the page's URL: a link reopens a tab with its lab's settings; bad or
 unknown values are ignored with a note, never a crash, and never become HTML."""
-from widgets import CollapseLab, url_settings
+from widgets import CollapseLab, collapse_lab, url_settings
 from widgets.app import app
 from widgets.lab import DistillationLab
 
@@ -57,4 +57,6 @@ def test_every_lab_takes_its_scenario_from_the_link_and_drops_it_when_other_sett
     assert url_settings.apply(lab, {"scenario": "Zipf sampled at T = 0.8"}) == []
     assert (lab.setting.value, lab.temperature.value, lab.picker.menu.value) == ("zipf", 0.8, "Zipf sampled at T = 0.8")
     assert url_settings.apply(lab, {"setting": "digits"}) == []
-    assert lab.picker.menu.value == "(choose one)" and lab.picker.outcome.value == ""
+    assert lab.picker.menu.value == "(choose one)" and lab.picker.prediction.question == collapse_lab.OWN.question
+    # a link carries settings, never a learner's prediction
+    assert not any(w is p.buttons for w in url_settings.controls(lab).values() for p in lab.picker.predictions.values())

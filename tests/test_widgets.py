@@ -266,7 +266,7 @@ def test_the_controls_that_define_a_run_are_locked_while_it_runs(digits):
     lab = DistillationLab(digits)
     lab.epochs.value = 200
     defining = [lab.scenario, lab.teacher, lab.width, lab.temperature, lab.alpha, lab.epochs, lab.lr, lab.fraction,
-                lab.left_out, lab.seed]
+                lab.left_out, lab.seed, lab.picker.prediction.buttons]  # the prediction the run answers, too
 
     async def scenario():
         task = lab.controller.start()

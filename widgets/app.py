@@ -30,9 +30,10 @@ a hard-label one in the <i>Distillation lab</i> (try leaving a digit out of its 
 student's intermediate features match the teacher's in <i>Feature KD</i> (FitNets, attention transfer)
 and the relations between examples in <i>Relation KD</i> (RKD, similarity-preserving), and distil a
 tiny language model white-box (from the teacher's token distributions) or black-box (from its text
-alone) in <i>LLM</i>, and train students on students in <i>Collapse</i> until the rare things vanish, measure
-what distillation buys (smaller, faster students, one exported to ONNX) in <i>Payoff</i>, and check yourself
-in <i>Exercises</i>.
+alone) in <i>LLM</i>. In <i>Collapse</i>, train each generation of a model on samples of the last one's
+output and see what becomes of rare things; in <i>Payoff</i>, measure how small and fast a student can be
+for its accuracy (and export one to ONNX); check yourself in <i>Exercises</i>.
+Before each Run a lab asks what you expect: predict, then see.
 Data: scikit-learn's 8&times;8 handwritten digits, and a synthetic language of facts whose truth is known.</p>"""
 
 LLM_INTRO = """<p style="max-width:900px"><b>White-box</b> distillation lets the student see the
@@ -43,20 +44,22 @@ truth is known, every student is measured exactly: KL to the truth, facts known,
 second answers kept.</p>"""
 
 
-COLLAPSE_INTRO = """<p style="max-width:900px"><b>Model collapse.</b> Train a model on real data, then a
-new model on what the first one produces, and so on: each generation learns from a finite sample of
-the last one's output, so rare things (the <b>tails</b>) are seen less, learned worse and finally lost
-(Shumailov et al. 2024). Compare <i>replace</i> (only the last generation's output), <i>mix</i> (plus a
-share of fresh real data) and <i>accumulate</i> (keep all the data), then drag the generation slider or
-press &#9654; to watch the tails thin.</p>"""
+COLLAPSE_INTRO = """<p style="max-width:900px"><b>Model collapse.</b> Train a model on real data,
+then a new model on a finite sample of what the first one produces, and so on, generation after
+generation. Shumailov et al. (2024) studied such chains when each generation's output <i>replaces</i> the
+data. Compare three data policies: <i>replace</i> (only the last generation's output), <i>mix</i> (plus a
+share of fresh real data every generation, as in Alemohammad et al. 2023 and Bertrand et al. 2023) and
+<i>accumulate</i> (keep all the data so far, real and generated, as in Gerstgrasser et al. 2024). Predict
+what happens to the rare things (the <b>tails</b>), Run, then drag the generation slider or press &#9654;
+to go through the generations.</p>"""
 
 
 PAYOFF_INTRO = """<p style="max-width:900px"><b>The payoff.</b> A student is distilled to be shipped:
-smaller and faster than its teacher, nearly as accurate. Run trains a hard-label and a distilled MLP of
-each width (the numbers next to the points: hidden units) on a share of the training images, then
-measures every model on this machine. Up and to the left is better: the distilled students' front
-(the step line: the best accuracy at that cost or less) lies above the hard-label one. Then export a
-student to ONNX and take it with you.</p>"""
+it should be smaller and faster than its teacher. Run trains a hard-label and a distilled MLP of each
+width (the numbers next to the points: hidden units) on a share of the training images, then measures
+every model on this machine. Up and to the left is better; each step line is a front: the best accuracy
+at that cost or less. Where will the distilled students' front lie against the hard-label one's? Then
+export a student to ONNX and take it with you.</p>"""
 
 
 class PayoffTab:

@@ -13,7 +13,7 @@ from . import plots
 from .controls import temperature_slider
 from .live import guarded, html_table, live, refresh
 from .runner import RunController, lockstep
-from .scenarios import ScenarioPicker
+from .scenarios import Scenario, ScenarioPicker, compare
 
 SETTINGS = {"Gaussian (instant)": "gaussian", "Zipf vocabulary (instant)": "zipf",
             "digit classifiers (~5 s)": "digits", "tiny language models (~1 min)": "lm"}
@@ -23,28 +23,115 @@ COMPARE = ("policies", "real-data shares", "one chain")
 G, Z, D, L = (wb.collapse.SETTINGS[k] for k in ("gaussian", "zipf", "digits", "lm"))
 DEFAULTS = dict(setting="gaussian", samples=G.samples, generations=G.generations, temperature=1.0, compare="policies",
                 policy="replace", share=0.2, labels="hard")
-# outcomes asserted over seeds in tests/test_scenarios.py (the LM chain in tests/test_collapse.py)
+FURTHEST = ("replace", "mix (fresh real data each generation)", "accumulate (all the data so far)",
+            "none stands out: all within a factor of 2")
+VANISHED = ("none: a word once seen keeps some probability", "fewer than 100", "between 100 and 600",
+            "more than 600")
+TAIL = ("over 12%: a low temperature flattens the distribution", "still near 10% (7% to 12%)",
+        "between 1% and 7%", "under 1%: almost gone")
+RECALL = ("lower than under accumulate, by more than 10 points", "within 10 points of accumulate",
+          "higher than under accumulate, by more than 10 points")
+PERPLEXITY = ("it rises every generation", "it falls every generation: the models grow more fluent",
+              "it goes up and down")
+DRIFT = ("every chain ends further from the truth than its generation 0", "only some chains do", "no chain does")
+
+
+def last(lab, policy):
+    """The last generation's row of the chain of `policy` (its label starts with the policy)."""
+    return next(h[-1] for label, h in lab.histories.items() if label.startswith(policy))
+
+
+def judge_furthest(lab):
+    """Which of FURTHEST the chains' last KL to the truth bears out."""
+    kl = {p: last(lab, p)["kl_to_truth"] for p in ("replace", "mix", "accumulate")}
+    said = f"This run (seed {lab.seed.value}): KL to the truth at the last generation " + \
+        ", ".join(f"{p} {v:.3g}" for p, v in kl.items())
+    top, second = sorted(kl, key=kl.get, reverse=True)[:2]
+    if kl[top] <= 2 * kl[second]:
+        return said, FURTHEST[3]
+    return said, next(c for c in FURTHEST if c.startswith(top))
+
+
+def judge_vanished(lab):
+    """Which of VANISHED the replace chain's vanished words, beyond accumulate's, bear out."""
+    more = last(lab, "replace")["vanished"] - last(lab, "accumulate")["vanished"]
+    said = (f"This run (seed {lab.seed.value}): {last(lab, 'replace')['vanished']} words vanished under replace, "
+            f"{last(lab, 'accumulate')['vanished']} under accumulate")
+    return said, VANISHED[0] if more <= 0 else VANISHED[1] if more < 100 else \
+        VANISHED[2] if more <= 600 else VANISHED[3]
+
+
+def judge_tail(lab):
+    """Which of TAIL the replace chain's last tail mass bears out."""
+    tail = last(lab, "replace")["tail_mass"]
+    said = f"This run (seed {lab.seed.value}): the tail holds {tail:.1%} of the probability under replace"
+    return said, TAIL[0] if tail > 0.12 else TAIL[1] if tail >= 0.07 else TAIL[2] if tail >= 0.01 else TAIL[3]
+
+
+def judge_recall(lab):
+    """Which of RECALL the replace and accumulate chains' last recall of the rare digits bears out."""
+    rep, acc = last(lab, "replace")["tail_recall"], last(lab, "accumulate")["tail_recall"]
+    said = f"This run (seed {lab.seed.value}): recall of 7-9 {rep:.0%} under replace, {acc:.0%} under accumulate"
+    return said, compare(acc, rep, 0.1, RECALL)
+
+
+def judge_perplexity(lab):
+    """Which of PERPLEXITY the replace chain's held-out perplexity, generation by generation, bears out."""
+    ppl = [row["perplexity"] for label, h in lab.histories.items() if label.startswith("replace") for row in h]
+    said = f"This run (seed {lab.seed.value}): perplexity under replace " + " → ".join(f"{p:.2f}" for p in ppl)
+    steps = [b - a for a, b in zip(ppl, ppl[1:])]
+    return said, PERPLEXITY[0] if all(d > 0 for d in steps) else PERPLEXITY[1] if all(d < 0 for d in steps) \
+        else PERPLEXITY[2]
+
+
+def judge_drift(lab):
+    """Which of DRIFT the chains bear out: each chain's distance to the truth (KL, or perplexity for
+    the language models) at its last generation against its generation 0."""
+    metric = METRICS[lab.shown][0]
+    further = {label: h[-1][metric] > h[0][metric] for label, h in lab.histories.items() if h}
+    said = f"This run (seed {lab.seed.value}), {COLUMNS[metric]} from generation 0 to the last: " + \
+        ", ".join(f"{label} {h[0][metric]:.3g} → {h[-1][metric]:.3g}" for label, h in lab.histories.items() if h)
+    n = sum(further.values())
+    return said, DRIFT[0] if n == len(further) else DRIFT[2] if n == 0 else DRIFT[1]
+
+
+# questions asked before Run; each `expected` answer asserted (and judged from the run's
+# numbers) over seeds in tests/test_scenarios.py (the LM chain's in tests/test_collapse.py)
 SCENARIOS = {
-    "Gaussian: three policies (the default)": (
-        {}, "Replace narrows the Gaussian towards a point (variance 0.045 after 80 generations, seed 0) while mix "
-            "and accumulate stay near the truth: the KL to the truth of replace ends far above both."),
-    "Zipf: words vanish for good": (
+    "Gaussian: three policies (the default)": Scenario(
+        {}, f"Three chains refit a Gaussian, {G.generations} times, each to {G.samples} samples: replace (only the "
+            f"last fit's samples), mix (20% of them fresh real data) and accumulate (all the data so far). "
+            f"Whose fit will end furthest from the truth?", FURTHEST, FURTHEST[0],
+        "Replace narrows the Gaussian towards a point (variance 0.045 after 80 generations, seed 0) while mix "
+        "and accumulate stay near the truth: over seeds 0-2 the KL to the truth of replace ends more than twice "
+        "as high as both", judge_furthest),
+    "Zipf: words vanish for good": Scenario(
         {"setting": "zipf", "samples": Z.samples, "generations": Z.generations},
-        "Under replace about 350 more of the 1,000 words vanish in 30 generations and never return; accumulate "
-        "keeps every word its real data had."),
-    "Zipf sampled at T = 0.8": (
+        f"A vocabulary of 1,000 words with Zipf frequencies is re-estimated from {Z.samples:,} samples of the "
+        f"last estimate, {Z.generations} times. How many more words will have vanished (probability 0) under "
+        f"replace than under accumulate?", VANISHED, VANISHED[2],
+        "Under replace about 350 more of the 1,000 words vanish and never return; accumulate keeps every word "
+        "its real data had", judge_vanished),
+    "Zipf sampled at T = 0.8": Scenario(
         {"setting": "zipf", "samples": Z.samples, "generations": 10, "temperature": 0.8},
-        "Sampling below temperature 1 moves mass from the tail to the head: under replace the tail's 10% is "
-        "gone within 10 generations."),
-    "digits: rare digits forgotten": (
+        "Each generation now samples its words at temperature 0.8. Under replace, what share of the probability "
+        "will the tail hold (10% in the truth) after 10 generations?", TAIL, TAIL[3],
+        "Sampling below temperature 1 moves mass from the tail to the head, generation after generation: under "
+        "replace the tail is gone", judge_tail),
+    "digits: rare digits forgotten": Scenario(
         {"setting": "digits", "samples": D.samples, "generations": D.generations},
-        "Each classifier learns the labels of the previous one: under replace the rare digits 7-9 are "
-        "recognised less and less, while accumulating the real labels holds them."),
-    "language models (about 35 s)": (
+        "Each digit classifier learns from the labels the previous one gave (7, 8 and 9 are rare). At the last "
+        "generation, how will the recall of 7-9 under replace compare?", RECALL, RECALL[0],
+        "Each classifier learns the previous one's labels: under replace the rare digits are recognised less "
+        "and less, while accumulating the real labels holds them", judge_recall),
+    "language models (about 35 s)": Scenario(
         {"setting": "lm", "samples": L.samples, "generations": 3},
-        "Each tiny GPT learns from text the previous one wrote: under replace, held-out perplexity rises every "
-        "generation and rare subjects fade; accumulate rises less."),
+        "Each tiny GPT learns from text the previous one wrote. Under replace, what happens to the perplexity "
+        "on held-out real sentences over 3 generations?", PERPLEXITY, PERPLEXITY[0],
+        "Under replace, held-out perplexity rises every generation and rare subjects fade (asserted over seeds "
+        "0-2 in the engine's tests); accumulate rises less", judge_perplexity),
 }
+OWN = Scenario({}, "Will the chains drift from the truth as the generations pass?", DRIFT, None, "", judge_drift)
 SHARES = (0.0, 0.05, 0.2, 0.5)
 COLUMNS = {"kl_to_truth": "KL to the truth", "variance": "variance", "tail_mass": "tail mass",
            "vanished": "vanished", "tail_coverage": "tail covered", "entropy": "entropy", "test_acc": "test accuracy",
@@ -89,7 +176,7 @@ class CollapseLab:
         self.seed = W.IntText(value=seed, description="seed", style=style, layout=W.Layout(width="200px"))
         self.controller = RunController(self.prepare, self.redraw)
         self.message = self.controller.message
-        self.picker = ScenarioPicker(self, SCENARIOS, DEFAULTS)
+        self.picker = ScenarioPicker(self, SCENARIOS, DEFAULTS, OWN, self.controller)
 
         self.generation = W.IntSlider(value=0, min=0, max=0, description="generation", style=style,
                                       layout=W.Layout(width="520px"))
@@ -110,8 +197,9 @@ class CollapseLab:
         self.show_options()
         self.controller.lock(self.picker.menu, self.setting, self.samples, self.generations, self.temperature,
                              self.compare, self.policy, self.share, self.labels, self.seed)
-        controls = W.VBox([self.picker.widget, self.setting, self.samples, self.generations, self.temperature, self.compare, self.policy,
-                           self.share, self.labels, self.seed, self.controller.widget],
+        controls = W.VBox([self.picker.widget, self.setting, self.samples, self.generations, self.temperature,
+                           self.compare, self.policy, self.share, self.labels, self.seed, self.picker.ask,
+                           self.controller.widget],
                           layout=W.Layout(width="560px", padding="0 12px 0 0"))
         viewer = W.VBox([W.HBox([self.play, self.generation]), self.overlay])
         self.widget = W.VBox([W.HBox([controls, viewer]), self.curves, self.table])

@@ -12,39 +12,115 @@ import workbench as wb
 from . import plots
 from .controls import STYLE, alpha_slider, int_box, temperature_slider
 from .live import live, refresh
+from .scenarios import Scenario, compare
 from .two_students import TwoStudentsLab
 
 STUDENT_WIDTHS = (8, 16, 32, 64, 128)
 RUNS = ("distilled", "hard labels")
 DEFAULTS = dict(teacher=wb.teachers.DEFAULT["digits"], width=32, temperature=4.0, alpha=0.9, epochs=150, lr=1e-2,
                 fraction=0.1, left_out="")
-# Named scenarios: the controls they set (the rest at DEFAULTS) and what a Run shows; each
-# outcome is asserted over seeds in tests/test_scenarios.py.
+def ahead(margin):
+    """The three answers to "which student ends more accurate?" at a margin of `margin` points."""
+    pts = "a point" if margin == 1 else f"{margin:g} points"
+    return (f"the distilled student, by more than {pts}", f"within {pts} of each other",
+            f"the hard-label student, by more than {pts}")
+
+
+def accuracies(lab):
+    """(distilled, hard-label) test accuracy of the lab's last run, and a line saying them."""
+    d, h = (lab.rows[f"student, {n}"]["accuracy"] for n in RUNS)
+    return d, h, (f"This run (seed {lab.seed.value}): test accuracy {d:.1%} distilled, {h:.1%} hard labels "
+                  f"({100 * (d - h):+.1f} points)")
+
+
+def judge_ahead(margin):
+    """A judge: which of ahead(margin) the run's test accuracies bear out."""
+    def judge(lab):
+        d, h, said = accuracies(lab)
+        return said, compare(d, h, margin / 100, ahead(margin))
+    return judge
+
+
+def judge_sign(choices):
+    """A judge: (above, below, level) by the sign of distilled minus hard-label accuracy."""
+    def judge(lab):
+        d, h, said = accuracies(lab)
+        above, below, level = choices
+        return said, above if d > h else below if d < h else level
+    return judge
+
+
+LEFT_OUT = ("only the distilled one", "neither: a digit never seen cannot be learned", "both, about equally",
+            "only the hard-label one")
+
+
+def judge_left_out(lab):
+    """Which students recognise (half or more of) the test images of the first class left out."""
+    left = parse_classes(lab.left_out.value, lab.splits.classes)
+    if not left:
+        return "", None
+    c = left[0]
+    d, h = (float(lab.per_class[f"student, {n}"][c]) for n in RUNS)
+    said = (f"This run (seed {lab.seed.value}): of the test {lab.splits.classes[c]}s the distilled student "
+            f"recognises {d:.0%}, the hard-label one {h:.0%}")
+    return said, {(True, False): LEFT_OUT[0], (False, False): LEFT_OUT[1], (True, True): LEFT_OUT[2],
+                  (False, True): LEFT_OUT[3]}[(d >= 0.5, h >= 0.5)]
+
+
+SAME = ("identical, curve for curve", "slightly more accurate: the teacher still shows through",
+        "slightly less accurate")
+
+
+def judge_same(lab):
+    """Whether the two students trained identically (the same validation curve and test accuracy)."""
+    d, h, said = accuracies(lab)
+    curves = [[row["val_acc"] for row in lab.histories[n]] for n in RUNS]
+    return said, SAME[0] if curves[0] == curves[1] and d == h else SAME[1] if d >= h else SAME[2]
+
+
+WEAK = ("above it: any teacher's soft labels help", "below it: it learns the teacher's mistakes",
+        "exactly level: the labels decide")
+# Named scenarios: the controls they set (the rest at DEFAULTS), the question asked before
+# Run and the outcome revealed after it; each `expected` answer is asserted over seeds (and
+# judged from the run's numbers) in tests/test_scenarios.py.
 SCENARIOS = {
-    "small data (the default)": (
-        {}, "With 10% of the training images, the distilled student beats the hard-label one by 2.8 to 6.4 points "
-            "of test accuracy (seeds 0-2): the teacher's soft labels carry what 108 images cannot."),
-    "all the data": (
-        {"fraction": 1.0, "epochs": 30}, "With all the training images the hard-label student already reaches "
-                                         "about 96%; distillation adds a point at most."),
-    "left-out digit": (
+    "small data (the default)": Scenario(
+        {}, "Both students learn from 10% of the training images; one also from the teacher's soft labels. "
+            "Which ends more accurate on the test set?", ahead(1), ahead(1)[0],
+        "Over seeds 0-2 the distilled student beats the hard-label one by 2.8 to 6.4 points: the teacher's "
+        "soft labels carry what 108 images cannot", judge_ahead(1)),
+    "all the data": Scenario(
+        {"fraction": 1.0, "epochs": 30}, "Now both students see all the training images. Which ends more "
+                                         "accurate on the test set?", ahead(2), ahead(2)[1],
+        "With all the training images the hard-label student already reaches about 96%; over seeds 0-2 "
+        "distillation adds 0 to 1.1 points", judge_ahead(2)),
+    "left-out digit": Scenario(
         {"teacher": "digits/mlp-large", "temperature": 8.0, "alpha": 1.0, "fraction": 1.0, "epochs": 30,
          "left_out": "3"},
-        "Neither student sees a single 3. The hard-label one never predicts 3; the one distilled from the MLP "
-        "teacher at T = 8 recognises about 9 test 3s in 10 from the soft labels of the other digits (see "
-        "accuracy per class). Try the CNN teacher: does it teach as much about 3s?"),
-    "weak teacher": (
-        {"teacher": "digits/mlp-weak"}, "This teacher (86% accurate, trained on 5% of the data) is worse than "
-                                        "the labels: the distilled student ends below the hard-label one. "
-                                        "Lower alpha to trust the labels more."),
-    "over-confident teacher": (
+        "Neither student sees a single 3 in training; one learns from the MLP teacher's soft labels at T = 8 "
+        "(the teacher saw every digit). Which student will recognise most of the test 3s?", LEFT_OUT, LEFT_OUT[0],
+        "The hard-label student never predicts 3; the distilled one recognises about 9 test 3s in 10 from the "
+        "soft labels of the other digits (see accuracy per class). Try the CNN teacher: does it teach as "
+        "much about 3s?", judge_left_out),
+    "weak teacher": Scenario(
+        {"teacher": "digits/mlp-weak"}, "This teacher is 86% accurate (it learned from 5% of the data). "
+                                        "Where will its distilled student end, against the hard-label one?",
+        WEAK, WEAK[1], "Over seeds 0-2 the distilled student ends below the hard-label one: this teacher is "
+                       "worse than the labels. Lower alpha to trust the labels more", judge_sign(WEAK)),
+    "over-confident teacher": Scenario(
         {"teacher": "digits/cnn-overconfident", "temperature": 1.0},
-        "As accurate as digits/cnn, but its logits are 5 times larger: at T = 1 its soft labels are nearly "
-        "one-hot and distillation gains little. Raise T to 20 and the gain returns."),
-    "alpha = 0": (
-        {"alpha": 0.0}, "With alpha = 0 the KD term has no weight: the 'distilled' student is the hard-label "
-                        "one, curve for curve."),
+        "This teacher is as accurate as digits/cnn, but its logits are 5 times larger. Distilling at T = 1, "
+        "which student ends more accurate on the test set?", ahead(1), ahead(1)[1],
+        "At T = 1 its soft labels are nearly one-hot, so distillation gains little. Raise T to 20 and the gain "
+        "returns", judge_ahead(1)),
+    "alpha = 0": Scenario(
+        {"alpha": 0.0}, "With alpha = 0 the KD term gets no weight. Next to the hard-label student, the "
+                        "'distilled' one will be ...", SAME, SAME[0],
+        "With alpha = 0 the 'distilled' student is the hard-label one: the same weights, the same batches, "
+        "the same loss", judge_same),
 }
+# asked when the controls are the learner's own (no named scenario): judged from the run alone
+OWN = Scenario({}, "Which student will end more accurate on the test set?", ahead(1), None, "", judge_ahead(1))
 
 
 def parse_classes(text, classes):
@@ -59,6 +135,7 @@ def parse_classes(text, classes):
 class DistillationLab(TwoStudentsLab):
     runs = RUNS
     scenarios = SCENARIOS
+    own = OWN
 
     def __init__(self, splits=None, teacher_names=None, epochs=DEFAULTS["epochs"]):
         super().__init__(splits, teacher_names, DEFAULTS["teacher"])

@@ -15,7 +15,7 @@ from . import plots
 from .controls import LLM_T_MAX, LLM_T_MIN, temperature_slider
 from .live import guarded, html_table, live, refresh
 from .runner import RunController, lockstep
-from .scenarios import ScenarioPicker
+from .scenarios import Scenario, ScenarioPicker
 
 RUNS = ("white-box", "black-box")
 LOSSES = {"forward KL (mean-seeking)": "forward_kl", "reverse KL (mode-seeking)": "reverse_kl",
@@ -33,16 +33,42 @@ def two_answer_facts(language):
 
 DEFAULTS = dict(queries=wb.llm.LLMConfig.queries, access="full logits", k=5, loss="forward KL (mean-seeking)", beta=0.5,
                 on_policy=0.0, temperature=1.0, steps=wb.llm.LLMConfig.steps)
+KL = ("the white-box student, by far: under half the other's KL", "the white-box student, by a little",
+      "about the same (within 0.05 nats)", "the black-box student")
+KEPT = ("over 80%, as with forward KL", "between 30% and 80%", "under 30%: it keeps only the 60% answer")
+
+
+def judge_kl(lab):
+    """Which of KL the run's final KL to the truth (white-box w, black-box b) bears out."""
+    w, b = (lab.final[n]["kl_to_truth"] for n in RUNS)
+    said = (f"This run (seed {lab.run_seed}): KL to the truth {w:.2f} nats white-box, {b:.2f} black-box, "
+            f"after {lab.final['white-box'].get('teacher_queries', lab.queries.value):,} teacher queries each")
+    return said, KL[0] if w < 0.5 * b else KL[1] if b - w > 0.05 else KL[3] if w - b > 0.05 else KL[2]
+
+
+def judge_kept(lab):
+    """Which of KEPT the white-box student's share of second answers kept bears out."""
+    kept = lab.final["white-box"]["second_mode_coverage"]
+    said = (f"This run (seed {lab.run_seed}): the white-box student keeps the 40% answer of {kept:.0%} of the "
+            f"60/40 facts")
+    return said, KEPT[0] if kept > 0.8 else KEPT[2] if kept < 0.3 else KEPT[1]
+
+
 # the outcomes are asserted over seeds 0-2 in tests/test_llm.py (the `lessons` fixture runs these settings)
 SCENARIOS = {
-    "white-box against black-box (the default)": (
-        {}, "On the same 1,200 queries the white-box student ends far closer to the truth: KL 0.15-0.27 against "
-            "0.56-0.77 nats for the black-box one."),
-    "reverse KL": (
+    "white-box against black-box (the default)": Scenario(
+        {}, "Both students spend the same 1,200 teacher queries: one sees the teacher's whole next-token "
+            "distributions, the other only its sampled text. Which ends closer to the truth (lower KL)?", KL, KL[0],
+        "Over seeds 0-2 the white-box student ends far closer to the truth: KL 0.15-0.27 against 0.56-0.77 nats "
+        "for the black-box one", judge_kl),
+    "reverse KL": Scenario(
         {"loss": "reverse KL (mode-seeking)"},
-        "Mode-seeking: the white-box student keeps the 40% answer of only 40-55% of the 60/40 facts, where "
-        "forward KL keeps 85-98%."),
+        "The white-box student now learns by reverse KL. For what share of the 60/40 facts will it keep the "
+        "40% answer?", KEPT, KEPT[1],
+        "Mode-seeking: over seeds 0-2 the white-box student keeps the 40% answer of only 40-55% of the 60/40 "
+        "facts, where forward KL keeps 85-98%", judge_kept),
 }
+OWN = Scenario({}, "Which student will end closer to the truth (lower KL)?", KL, None, "", judge_kl)
 
 
 class LLMLab:
@@ -75,10 +101,10 @@ class LLMLab:
                                layout=W.Layout(width="560px"))
         self.controller = RunController(self.prepare, self.redraw)
         self.message = self.controller.message
-        self.picker = ScenarioPicker(self, SCENARIOS, DEFAULTS)
+        self.picker = ScenarioPicker(self, SCENARIOS, DEFAULTS, OWN, self.controller)
 
         self.histories = {name: [] for name in RUNS}
-        self.students, self.summary, self.dists = {}, None, {}
+        self.students, self.summary, self.dists, self.final = {}, None, {}, {}
         self.changed = False  # figures are redrawn only after a round, not after every step
         self._teacher_fact = (None, None)  # (fact, the teacher's answer distribution), computed once per fact
         self.curves = live(self.curve_figure(), width=760, height=330)
@@ -90,8 +116,9 @@ class LLMLab:
         self.show_options()
         self.controller.lock(self.picker.menu, self.queries, self.access, self.k, self.loss, self.beta, self.on_policy,
                              self.temperature, self.steps, self.seed)
-        controls = W.VBox([self.picker.widget, self.queries, self.access, self.k, self.loss, self.beta, self.on_policy, self.temperature,
-                           self.steps, self.seed, self.controller.widget],
+        controls = W.VBox([self.picker.widget, self.queries, self.access, self.k, self.loss, self.beta,
+                           self.on_policy, self.temperature, self.steps, self.seed, self.picker.ask,
+                           self.controller.widget],
                           layout=W.Layout(width="440px", padding="0 12px 0 0"))
         self.widget = W.VBox([W.HBox([controls, W.VBox([self.curves, self.fact, self.bars])]), self.table])
 
@@ -115,7 +142,7 @@ class LLMLab:
         self.run_seed = cfgs["white-box"].seed
         runs = {name: wb.llm.steps(self.students[name], teacher, self.task, cfgs[name], stop=stop) for name in RUNS}
         self.histories = {name: [] for name in RUNS}
-        self.summary, self.dists, self.changed = None, {}, True
+        self.summary, self.dists, self.final, self.changed = None, {}, {}, True
         self.table.value = ""
         return self._work(runs, cfgs["white-box"].steps)
 
@@ -132,6 +159,7 @@ class LLMLab:
     def _summarise(self, results):
         teacher = wb.llm.teacher("facts")
         rows = {"teacher": self.task.evaluate(teacher)}
+        self.final = {name: res.metrics for name, res in results.items()}
         for name, res in results.items():
             rows[f"student, {name}"] = res.metrics
         cols = {**METRICS, "teacher_queries": "teacher queries", "teacher_tokens": "teacher tokens"}

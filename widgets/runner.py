@@ -1,5 +1,7 @@
 """One run controller for every lab: Run and Stop buttons, a progress bar, a message,
-throttled redraws, and a run that never freezes the page.
+throttled redraws, and a run that never freezes the page. Hooks in `on_start` run when a
+run starts and those in `on_end` (called with whether it ran to its end) when it ends:
+the scenario picker locks the learner's prediction there, then reveals the outcome.
 
 A lab supplies `prepare(stop)`, which checks its controls (raising ValueError with a
 message for the learner) and returns an iterator whose every `next()` does a small piece
@@ -61,6 +63,8 @@ class RunController:
         self.task = None
         self.redraws = 0
         self.locked = []  # controls that define a run: disabled while one is in progress
+        self.on_start = []  # called when a run starts (after its controls were checked)
+        self.on_end = []  # called with completed (ran to its end: no Stop, no error) when a run ends
         self.run_button.on_click(lambda _: self.start())
         self.stop_button.on_click(lambda _: self.stop())
         self.widget = W.VBox([W.HBox([self.run_button, self.stop_button, self.progress]), self.message])
@@ -93,6 +97,8 @@ class RunController:
         self.progress.value = 0
         self.run_button.disabled, self.stop_button.disabled = True, False
         self.message.info("Running…")
+        for hook in self.on_start:
+            hook()
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no event loop (a plain script or test): run to the end now
@@ -127,14 +133,21 @@ class RunController:
                     await asyncio.sleep(self.pause)  # Stop, sliders, the figures' replies
                     turn = self.clock() + self.work_slice
                 self._redraw()
-            self.message.info("Stopped." if self.stop_event.is_set() else "Done.")
+            completed = not self.stop_event.is_set()
+            self.message.info("Done." if completed else "Stopped.")
         except Exception as e:
+            completed = False
             self.message.error(e if isinstance(e, ValueError) else f"{type(e).__name__}: {e}")
             with contextlib.suppress(Exception):  # draw what was trained before it failed
                 self._redraw()
         finally:
             self.run_button.disabled, self.stop_button.disabled = False, True
             self._set_locked(False)
+        for hook in self.on_end:  # e.g. reveal the outcome next to the learner's prediction
+            try:
+                hook(completed)
+            except Exception as e:
+                self.message.error(e if isinstance(e, ValueError) else f"{type(e).__name__}: {e}")
 
     def _redraw(self):
         self.redraws += 1

@@ -21,7 +21,8 @@ from .teacher_cache import teacher as cached_teacher
 
 class TwoStudentsLab:
     runs = ("with", "without")  # the two students, by the names their curves carry
-    scenarios = {}  # {name: ({control: value}, what a Run shows)}; the first is the lab's default
+    scenarios = {}  # {name: Scenario}; the first is the lab's default
+    own = None  # the Scenario (its question) asked when the controls are the learner's own
 
     def __init__(self, splits=None, teacher_names=None, teacher=None):
         self.splits = splits or wb.data.load("digits")
@@ -35,14 +36,15 @@ class TwoStudentsLab:
     def assemble(self, controls, beside, below, defaults):
         """The scenario menu (a scenario sets `defaults`, then its own changes), the
         controls locked while a run is in progress (all of `controls` but messages), and
-        the layout: the menu, `controls` and Run/Stop in a column, `beside` it, `below`
-        them all."""
-        self.picker = ScenarioPicker(self, self.scenarios, defaults) if self.scenarios else None
+        the layout: the menu, `controls`, the scenario's question (predict, then Run) and
+        Run/Stop in a column, `beside` it, `below` them all."""
+        self.picker = ScenarioPicker(self, self.scenarios, defaults, self.own, self.controller) \
+            if self.scenarios else None
         menu = [self.picker.menu] if self.picker else []
         if self.picker:
-            self.scenario, self.outcome = self.picker.menu, self.picker.outcome
+            self.scenario = self.picker.menu
         self.controller.lock(*menu, *(c for c in controls if not isinstance(c, Message)))
-        column = W.VBox(([self.picker.widget] if self.picker else []) + list(controls) + [self.controller.widget],
+        column = W.VBox(menu + list(controls) + ([self.picker.ask] if self.picker else []) + [self.controller.widget],
                         layout=W.Layout(width="440px", padding="0 12px 0 0"))
         self.widget = W.VBox([W.HBox([column, beside]), below])
 
