@@ -7,7 +7,14 @@
 One entry point, `run(setting, generations=..., samples=..., real_share=0.0,
 policy="replace", temperature=1.0, seed=0)`, returns one dict per generation (generation
 0 first). Settings, from instant to richer: "gaussian", "zipf", "lm", "digits"; policies:
-"replace", "mix", "accumulate" (see chain.py)."""
-from .chain import POLICIES, SETTINGS, check, run, steps, truth
+"replace", "mix", "accumulate" (see chain.py, which credits each to its paper).
 
-__all__ = ["POLICIES", "SETTINGS", "check", "run", "steps", "truth"]
+    chains = [wb.collapse.run("gaussian", estimator="unbiased", seed=s) for s in range(400)]
+    wb.collapse.across_chains(chains, "variance")[-1]    # mean near 1, median about 0.2
+
+`gaussian.expected_variance` and `gaussian.typical_variance` give the mean and the median
+chain's variance in closed form for either estimator (see gaussian.py)."""
+from . import gaussian
+from .chain import POLICIES, SETTINGS, across_chains, check, run, steps, truth
+
+__all__ = ["POLICIES", "SETTINGS", "across_chains", "check", "gaussian", "run", "steps", "truth"]

@@ -1,18 +1,25 @@
 """The generational chain: generation 0 learns from real data, generation k from what
-generation k − 1 produces, under one of three data policies (Gerstgrasser et al. 2024,
-"Is Model Collapse Inevitable?"):
+generation k − 1 produces, under one of three data policies:
 
-    "replace"     only the previous generation's output (Shumailov et al. 2024): collapses
-    "mix"         the previous generation's output plus a share `real_share` of fresh real data
+    "replace"     only the previous generation's output: the setting of Shumailov et al.
+                  2024 ("AI models collapse when trained on recursively generated data")
+    "mix"         the previous generation's output plus a share `real_share` of fresh
+                  real data: Alemohammad et al. 2023's "fresh data loop" ("Self-Consuming
+                  Generative Models Go MAD"); Bertrand et al. 2023 ("On the Stability of
+                  Iterative Retraining of Generative Models on their own Data") mix a share
+                  of the original real data into every retraining
     "accumulate"  all the real data and every earlier generation's output, kept and reused
+                  (Gerstgrasser et al. 2024, "Is Model Collapse Inevitable? Breaking the
+                  Curse of Recursion by Accumulating Real and Synthetic Data")
 
 Every generation's training set holds `samples` new items, of which real_share · samples
 (rounded, at least one when the share is above 0) are fresh real data under any policy (so
 "replace" with real_share > 0 is "mix").
 Under "accumulate" the new items join everything before them. A setting (gaussian.py,
 zipf.py, lm.py, digits.py) supplies the truth, real samples, the fit, the sampling at a
-temperature and the measurements."""
+temperature and the measurements. `across_chains` summarises many seeds' chains."""
 import inspect
+import statistics
 
 import torch
 from tqdm.auto import tqdm
@@ -123,3 +130,25 @@ def run(setting, generations=None, samples=None, real_share=0.0, policy="replace
                     cb(event)
             else:
                 bar.update(event.metrics["fraction"] - bar.n)
+
+
+def across_chains(chains, metric):
+    """The mean and the median of `metric` over many chains, generation by generation.
+    chains: lists of generation dicts (as `run` returns, one list per seed, all the same
+    length). Returns one dict per generation: "generation", "mean", "median", "chains".
+    With a long right tail across chains (the Gaussian's variance) the two part ways:
+    the mean follows the expectation, the median the typical chain."""
+    chains = list(chains)
+    if not chains:
+        raise ValueError("chains must hold at least one chain (a list of generation dicts), got none")
+    lengths = {len(c) for c in chains}
+    if len(lengths) != 1:
+        raise ValueError(f"chains must all have the same number of generations, got lengths {sorted(lengths)}")
+    if metric not in chains[0][0]:
+        raise ValueError(f"metric must be one of {sorted(chains[0][0])}, got {metric!r}")
+    rows = []
+    for g in range(lengths.pop()):
+        values = [c[g][metric] for c in chains]
+        rows.append({"generation": chains[0][g]["generation"], "mean": statistics.fmean(values),
+                     "median": statistics.median(values), "chains": len(values)})
+    return rows

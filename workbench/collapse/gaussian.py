@@ -1,16 +1,24 @@
-"""Setting "gaussian": a 1-D Gaussian refitted by maximum likelihood to samples of the
-previous fit (Shumailov et al. 2024, Nature, section "theoretical intuition").
+"""Setting "gaussian": a 1-D Gaussian refitted to samples of the previous fit
+(Shumailov et al. 2024, Nature, section "theoretical intuition").
 
-The truth is N(0, 1). Each generation's model is the maximum-likelihood fit
-(mean, variance with 1/n) of its training samples. With n samples the fitted variance
-shrinks in expectation by (n − 1)/n per generation: that bias is one part of the collapse.
+The truth is N(0, 1). Each generation's model is the fit (mean, variance) of its n
+training samples; generation 0 fits real samples, generation k samples of generation
+k − 1's fit, so generation k's variance is the truth's times k + 1 random factors.
+Two things shrink it, and the notebook (06) teaches both:
 
-The other part holds for the unbiased estimator too (estimator="unbiased", variance with
-1/(n − 1)): its expected variance stays at 1, yet log σ² takes a random walk whose step
-has a negative mean, E[log χ²ₙ₋₁/(n − 1)] ≈ −1/(n − 1) < 0 (Jensen's inequality). So the
-median chain still narrows: at n = 50 after 80 refits the median variance is about 0.2
-while the mean stays near 1, held up by a few chains that wandered wide. Sampling at
-temperature T draws from p(x)^(1/T), which for a Gaussian is N(μ, T·σ²)."""
+* the bias of maximum likelihood (estimator="ml", the default, variance with 1/n): each
+  fit shrinks the variance by (n − 1)/n in expectation, so after k fits the expected
+  variance is ((n − 1)/n)^k (0.20 at n = 50, k = 80);
+* a downward drift that no unbiased estimator removes (estimator="unbiased", variance
+  with 1/(n − 1)): the expected variance stays at 1, yet each fit multiplies it by
+  χ²ₙ₋₁/(n − 1), whose logarithm has the negative mean
+  E[log χ²ₙ₋₁/(n − 1)] = ψ((n − 1)/2) + log 2 − log(n − 1) ≈ −1/(n − 1) (Jensen's
+  inequality; ψ is the digamma function). log σ² is a random walk with that drift, so
+  the median chain narrows like exp(k · drift): at n = 50 after 80 fits about 0.19,
+  while the mean stays near 1, held up by a few chains that wandered wide.
+
+`expected_variance` and `typical_variance` give both curves for either estimator.
+Sampling at temperature T draws from p(x)^(1/T), which for a Gaussian is N(μ, T·σ²)."""
 import math
 
 import torch
@@ -21,18 +29,61 @@ Z = 1.959963984540054  # the standard normal's 97.5% quantile
 ESTIMATORS = {"ml": 0, "unbiased": 1}  # the variance's correction: divide by n − correction
 
 
+def _estimator(estimator):
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"estimator must be one of {list(ESTIMATORS)}, got {estimator!r}")
+    return ESTIMATORS[estimator]
+
+
+def _fits_and_samples(k, n):
+    if isinstance(k, bool) or not isinstance(k, int) or k < 0:
+        raise ValueError(f"k (the number of fits) must be an integer >= 0, got {k!r}")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
+        raise ValueError(f"n (samples per fit) must be an integer >= 2, got {n!r}")
+
+
+def log_drift(n):
+    """The mean step of log σ² per fit with the unbiased estimator:
+    E[log χ²ₙ₋₁/(n − 1)] = ψ((n − 1)/2) + log 2 − log(n − 1), below 0 for every n ≥ 2
+    (about −1/(n − 1); −0.0205 at n = 50)."""
+    _fits_and_samples(0, n)
+    return torch.digamma(torch.tensor((n - 1) / 2, dtype=torch.float64)).item() + math.log(2) - math.log(n - 1)
+
+
+def log_step_spread(n):
+    """The standard deviation of one step of log σ²: sqrt(ψ′((n − 1)/2)) (ψ′ the trigamma
+    function), about sqrt(2/(n − 1)); after k fits the walk's spread is sqrt(k) times it."""
+    _fits_and_samples(0, n)
+    return math.sqrt(torch.polygamma(1, torch.tensor((n - 1) / 2, dtype=torch.float64)).item())
+
+
+def expected_variance(k, n, estimator="ml"):
+    """The mean fitted variance after k fits of n samples, from the truth's 1:
+    ((n − 1)/n)^k for maximum likelihood, 1 for the unbiased estimator."""
+    _fits_and_samples(k, n)
+    return ((n - 1) / n) ** k if _estimator(estimator) == 0 else 1.0
+
+
+def typical_variance(k, n, estimator="ml"):
+    """exp(E[log σ²]) after k fits of n samples: exp(k · (log_drift(n) + log((n − 1)/n)))
+    for maximum likelihood, exp(k · log_drift(n)) for the unbiased estimator. log σ² is a
+    sum of k independent steps, close to normal, so this is close to the median chain's
+    variance (0.19 unbiased, 0.038 maximum likelihood at n = 50, k = 80)."""
+    _fits_and_samples(k, n)
+    shrink = math.log((n - 1) / n) if _estimator(estimator) == 0 else 0.0
+    return math.exp(k * (log_drift(n) + shrink))
+
+
 def _normal_cdf(x):
     return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
 
 
 class Gaussian:
     samples, generations = 50, 80
-    about = "a 1-D Gaussian N(0, 1), refitted by maximum likelihood to samples of the previous fit"
+    about = "a 1-D Gaussian N(0, 1), refitted to samples of the previous fit (maximum likelihood or unbiased)"
 
     def __init__(self, seed=0, estimator="ml"):
-        if estimator not in ESTIMATORS:
-            raise ValueError(f"estimator must be one of {list(ESTIMATORS)}, got {estimator!r}")
-        self.seed, self.correction = seed, ESTIMATORS[estimator]
+        self.seed, self.correction = seed, _estimator(estimator)
         self.low, self.high = TRUTH_MEAN - Z * TRUTH_STD, TRUTH_MEAN + Z * TRUTH_STD
 
     @staticmethod
