@@ -256,14 +256,14 @@ def test_payoff_tab_measures_every_model_and_exports_a_student(page):
     page.locator("text=The payoff. >> visible=true").wait_for(timeout=60_000)
     page.locator("button:has-text('Run'):visible").click()
     page.locator("text=Done. >> visible=true").wait_for(timeout=90_000)
-    page.wait_for_function("() => document.body.textContent.includes('measured 11 models')", timeout=10_000)
+    page.wait_for_function("() => document.body.textContent.includes('measured 21 models')", timeout=10_000)
     page.wait_for_timeout(500)
     plots = page.locator(".js-plotly-plot:visible")
     assert plots.count() == 2
     for i in range(2):  # the teacher and ten students in each scatter, the widths printed next to them
         assert plots.nth(i).locator(".scatterlayer .trace .points path").count() == 11
         assert "128" in plots.nth(i).locator(".scatterlayer .textpoint").all_text_contents()
-    assert "A distilled mlp(" in page.locator(".kd-finding:visible").inner_text()
+    assert "a distilled mlp(" in page.locator(".kd-finding:visible").inner_text()
     page.locator("button:has-text('Export to ONNX'):visible").click()
     link = page.locator(".kd-download:visible")
     link.wait_for(timeout=60_000)

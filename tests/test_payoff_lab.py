@@ -1,5 +1,6 @@
 """The Payoff tab: its figures from synthetic points, and the lab run end to end on digits
-(train, measure, table, finding, export to ONNX), with bad input shown as a message."""
+(train both settings, the claim's and the control's, measure, table, findings stating
+their data budget, the prediction revealed, export to ONNX), with bad input shown as a message."""
 import asyncio
 import base64
 import html
@@ -11,13 +12,16 @@ import pytest
 import workbench as wb
 from widgets import PayoffLab, plots, url_settings
 from widgets.app import TABS, app
-from widgets.payoff_lab import finding
+from widgets.payoff_lab import SMALLER, finding, smaller_choice
 
 
-def point(kind, width, acc, latency=(2e-5, 1e-4)):
+def point(kind, width, acc, latency=(2e-5, 1e-4), val=None, fraction=0.1):
+    """A measured point; its validation accuracy `val` (the one choices are made on) is its
+    test accuracy unless given."""
     params = 19_562 if kind == "teacher" else 64 * width + width + 10 * width + 10
-    return {"name": wb.payoff.name(kind, width), "kind": kind, "width": width, "test_acc": acc, "parameters": params,
-            "latency_s": {1: latency[0], 1024: latency[1]}}
+    p = {"name": wb.payoff.name(kind, width), "kind": kind, "width": width, "val_acc": acc if val is None else val,
+         "test_acc": acc, "parameters": params, "latency_s": {1: latency[0], 1024: latency[1]}}
+    return p if kind == "teacher" else {**p, "fraction": fraction}
 
 
 POINTS = [point("teacher", None, 0.99, (1e-4, 2e-2)),
@@ -70,18 +74,43 @@ def test_the_scatters_before_a_run_say_press_run_and_a_bad_cost_names_itself():
         plots.payoff_scatter(POINTS, "bytes")
 
 
-def test_the_finding_is_computed_from_the_numbers():
-    line = finding(POINTS)
-    assert line == ("A distilled mlp(8) (610 parameters, 0.810) is more accurate than the best hard-label student, "
-                    "mlp(16) (1,210 parameters, 0.800): 2.0× smaller; against the teacher (19,562 parameters, "
-                    "0.990) it is 4.0× faster at batch size 1.")
+def test_the_finding_states_its_data_budget_and_is_computed_from_the_numbers():
+    line = finding(POINTS, n_train=1077)
+    assert line == ("On 10% of the training labels (108 of 1,077; the teacher learned from all): a distilled mlp(8) "
+                    "(610 parameters, test 0.810) is more accurate on validation than the best hard-label student on "
+                    "validation, mlp(16) (1,210 parameters, test 0.800): 2.0× smaller; against the teacher (19,562 "
+                    "parameters, test 0.990) it is 4.0× faster at batch size 1, both in PyTorch.")
     assert "it is 222× faster at batch size 1024" in finding(POINTS, batch_size=1024)
-    tie = [p if p["name"] != "distilled, mlp(8)" else {**p, "test_acc": 0.80} for p in POINTS]
-    assert finding(tie).startswith("A distilled mlp(8) (610 parameters, 0.800) is as accurate as the best")
-    worse = [p if p["kind"] != "distilled" else {**p, "test_acc": p["test_acc"] - 0.2} for p in POINTS]
-    assert finding(worse) == ("No distilled student reaches the best hard-label student, mlp(16) (1,210 parameters, "
-                              "0.800): the best, mlp(32), reaches 0.720.")
+    assert finding(POINTS).startswith("On 10% of the training labels (the teacher learned from all): ")
+    control = [p if p["kind"] == "teacher" else {**p, "fraction": 1.0} for p in POINTS]
+    assert finding(control, n_train=1077).startswith("Control, on all 1,077 training labels, the teacher's data: ")
+    tie = [p if p["name"] != "distilled, mlp(8)" else {**p, "val_acc": 0.80} for p in POINTS]
+    assert "a distilled mlp(8) (610 parameters, test 0.810) is as accurate as the best" in finding(tie)
+    worse = [p if p["kind"] != "distilled" else {**p, "val_acc": p["val_acc"] - 0.2} for p in POINTS]
+    assert finding(worse) == ("On 10% of the training labels (the teacher learned from all): no distilled student is "
+                              "as accurate on validation as the best hard-label student on validation, mlp(16) (1,210 "
+                              "parameters, test 0.800): the best, mlp(32), reaches 0.720 on validation against 0.800 "
+                              "(test 0.920).")
     assert finding(POINTS[:4]) == ""  # no distilled student measured (a Stop)
+    with pytest.raises(ValueError, match="points must come from one data budget"):
+        finding(POINTS + control[1:])
+
+
+def test_the_finding_chooses_on_validation_not_on_test():
+    # on test, hard-label mlp(32) (0.86) is the best and only distilled mlp(32) beats it; on validation
+    # mlp(16) is the best, and distilled mlp(8) matches it there: the finding follows validation
+    pts = [point("hard labels", 16, 0.80, val=0.85), point("hard labels", 32, 0.86, val=0.84),
+           point("distilled", 8, 0.83, val=0.85), point("distilled", 32, 0.90, val=0.90)]
+    assert "a distilled mlp(8) (610 parameters, test 0.830) is as accurate as the best hard-label student on " \
+           "validation, mlp(16) (1,210 parameters, test 0.800): 2.0× smaller" in finding(pts)
+
+
+def test_the_prediction_choice_follows_the_size_ratio():
+    widths = (8, 16, 32, 64, 128)
+    size = {w: 64 * w + w + 10 * w + 10 for w in widths}
+    assert smaller_choice(None) == smaller_choice(1.0) == SMALLER[0]
+    assert [smaller_choice(size[128] / size[w]) for w in (64, 32, 16)] == list(SMALLER[1:])
+    assert smaller_choice(size[128] / size[8]) == SMALLER[3]
 
 
 @pytest.fixture(scope="module")
@@ -89,31 +118,69 @@ def small_lab():
     """A lab run on digits with two widths and 30 epochs (shared: tests read it, and only
     run it again with bad values, which start nothing)."""
     lab = PayoffLab(wb.data.load("digits", device="cpu"), widths=(8, 32), epochs=30)
+    lab.prediction.buttons.value = SMALLER[1]
     lab.controller.start()  # no event loop here: runs to the end
     return lab
 
 
-def test_a_run_measures_every_model_and_fills_figures_table_and_export_menu(small_lab):
+def test_a_run_measures_every_model_in_both_settings_and_fills_figures_table_and_export_menu(small_lab):
     lab = small_lab
     assert lab.message.text == "Done." and lab.controller.progress.value == pytest.approx(1.0)
-    names = ["teacher", "hard labels, mlp(8)", "distilled, mlp(8)", "hard labels, mlp(32)", "distilled, mlp(32)"]
-    assert [p["name"] for p in lab.points] == names
-    assert all(0 < p["test_acc"] <= 1 and set(p["latency_s"]) == {1, 1024} for p in lab.points)
+    names = ["hard labels, mlp(8)", "distilled, mlp(8)", "hard labels, mlp(32)", "distilled, mlp(32)"]
+    assert [(p["name"], p.get("fraction")) for p in lab.points] == \
+        [("teacher", None)] + [(n, 0.1) for n in names] + [(n, 1.0) for n in names]
+    assert all(0 < p["val_acc"] <= 1 and 0 < p["test_acc"] <= 1 and set(p["latency_s"]) == {1, 1024}
+               for p in lab.points)
     assert lab.points[0]["parameters"] == wb.footprint.parameters(lab.teacher_model())
+    # a control student is the same network as the claim's student of its kind and width: it takes its latency
+    assert [p["latency_s"] for p in lab.points[5:]] == [p["latency_s"] for p in lab.points[1:5]]
     for fig in (lab.latency_fig, lab.size_fig):
         shown = {t.name: list(t.y) for t in fig.data if t.mode == "markers+text"}
         assert set(shown) == {"teacher", "hard labels", "distilled"} and sum(map(len, shown.values())) == 5
+        assert "students on 10% of the labels" in fig.layout.title.text
     distilled = [t for t in lab.latency_fig.data if t.name == "distilled"][0]
     assert lab.batch.value == 1024  # shown first: at batch size 1 the students' points pile up
-    expected = [p["latency_s"][1024] * 1e6 for p in lab.points if p["kind"] == "distilled"]
+    expected = [p["latency_s"][1024] * 1e6 for p in lab.points[1:5] if p["kind"] == "distilled"]
     assert list(distilled.x) == pytest.approx(expected)
     table = lab.table.value
-    assert "teacher (digits/cnn)" in table and all(n in table for n in names[1:])
-    assert f"{lab.points[0]['parameters']:,}" in table and "µs" in table and "kd-finding" in table
-    best = max(lab.points[2::2], key=lambda p: p["test_acc"])["name"]
-    assert list(lab.export_choice.options) == names[1:] and lab.export_choice.value == best
+    assert "teacher (digits/cnn)" in table and all(n in table for n in names)
+    assert f"{lab.points[0]['parameters']:,}" in table and "µs" in table and table.count("kd-finding") == 2
+    assert "10% of the labels: validation / test" in table and "all the labels: validation / test" in table
+    assert "On 10% of the training labels (108 of 1,077; the teacher learned from all)" in table
+    assert "Control, on all 1,077 training labels, the teacher&#x27;s data" in table
+    assert "Where each number comes from" in table
+    claim = [p for p in lab.points if p["kind"] == "teacher" or p.get("fraction") == 0.1]
+    chosen = wb.payoff.smallest_match(claim)[1] or wb.payoff.best(claim, "distilled")
+    labels = [f"{n}, 10% of the labels" for n in names] + [f"{n}, all the labels" for n in names]
+    assert list(lab.export_choice.options) == labels
+    assert lab.export_choice.value == f"{chosen['name']}, 10% of the labels"
     assert not lab.export_button.disabled
-    assert "Trained 4 students for 30 epochs and measured 5 models" in lab.status.value
+    assert "Trained 8 students for 30 epochs (4 on 10% of the labels, 4 on all of them) and measured 9 models" \
+        in lab.status.value
+
+
+def test_the_setting_toggle_shows_the_controls_students(small_lab):
+    lab = small_lab
+    try:
+        lab.shown.value = "control"
+        shown = {t.name: list(t.y) for t in lab.size_fig.data if t.mode == "markers+text"}
+        control = [p for p in lab.points if p.get("fraction") == 1.0]
+        assert shown["distilled"] == [p["test_acc"] for p in control if p["kind"] == "distilled"]
+        assert shown["teacher"] == [lab.points[0]["test_acc"]]
+        assert "students on all the labels" in lab.size_fig.layout.title.text
+    finally:
+        lab.shown.value = "claim"
+
+
+def test_the_run_reveals_the_prediction_beside_the_controls_result(small_lab):
+    lab = small_lab
+    result = lab.prediction.result
+    control = wb.payoff.payoff([p for p in lab.points if p["kind"] == "teacher" or p.get("fraction") == 1.0])
+    assert result.startswith(f"You predicted: {SMALLER[1]}. What happened: with all the training labels, ")
+    right = smaller_choice(control["ratio"])
+    assert (" ✓ Your prediction held." if right == SMALLER[1] else f"the result bears out “{right}”") in result
+    assert f"mlp({control['hard']['width']})" in result and "with 10% of the labels" in result
+    assert "kd-reveal" in lab.prediction.out.value
 
 
 def test_the_batch_size_toggle_redraws_the_latency_scatter(small_lab):
@@ -123,25 +190,27 @@ def test_the_batch_size_toggle_redraws_the_latency_scatter(small_lab):
         assert "batch size 1 (µs" in lab.latency_fig.layout.xaxis.title.text
         teacher = [t for t in lab.latency_fig.data if t.name == "teacher"][0]
         assert teacher.x[0] == pytest.approx(lab.points[0]["latency_s"][1] * 1e6)
-        assert html.escape(finding(lab.points, batch_size=1)) in lab.table.value
+        claim = [p for p in lab.points if p["kind"] == "teacher" or p.get("fraction") == 0.1]
+        assert html.escape(finding(claim, batch_size=1, n_train=1077)) in lab.table.value
     finally:
         lab.batch.value = 1024
 
 
 def test_export_writes_float_and_int8_files_checks_them_and_offers_a_download(small_lab):
     lab = small_lab
-    lab.export_choice.value = "distilled, mlp(32)"
+    lab.export_choice.value = "distilled, mlp(32), 10% of the labels"
     lab.export_button.click()
-    assert lab.export_message.text == "Exported distilled, mlp(32)."
+    assert lab.export_message.text == "Exported distilled, mlp(32), 10% of the labels."
     e = lab.exported
     assert e["bytes"] > 0 and e["int8_bytes"] > 0 and e["int8_bytes"] < e["bytes"]
     assert e["max_abs_diff"] < 1e-4 and e["test_acc"]["onnx"] == e["test_acc"]["pytorch"]
     assert abs(e["test_acc"]["onnx_int8"] - e["test_acc"]["onnx"]) <= 0.01
     assert all(t > 0 for t in e["latency_s"].values())
     shown = lab.export_result.value
-    assert "distilled-mlp-32.onnx" in shown and "distilled-mlp-32.int8.onnx" in shown and "µs" in shown
+    file = "distilled-mlp-32-10-of-the-labels"
+    assert f"{file}.onnx" in shown and f"{file}.int8.onnx" in shown and "µs" in shown
     link = re.search(r"download='([^']+)' href='data:application/octet-stream;base64,([^']+)'", shown)
-    assert link.group(1) == "distilled-mlp-32.onnx"
+    assert link.group(1) == f"{file}.onnx"
     assert base64.b64decode(link.group(2)) == pathlib.Path(e["path"]).read_bytes()  # the float file itself
     assert f"{e['test_acc']['onnx_int8']:.3f}" in shown
 
@@ -184,10 +253,12 @@ def test_the_default_settings_show_the_distilled_front_above_the_hard_label_one(
     assert lab.teacher.value == wb.teachers.DEFAULT["digits"] and lab.fraction.value == wb.payoff.FRACTION
     assert (lab.epochs.value, lab.temperature.value, lab.alpha.value) == (150, 4.0, 0.9)
     lab.controller.start()
-    acc = {(p["kind"], p["width"]): p["test_acc"] for p in lab.points}
+    acc = {(p["kind"], p["width"]): p["test_acc"] for p in lab.points if p.get("fraction") == wb.payoff.FRACTION}
     assert all(acc["distilled", w] > acc["hard labels", w] for w in (16, 32, 64, 128))
-    assert re.search(r"A distilled mlp\(\d+\) \([\d,]+ parameters, 0\.\d{3}\) is (as|more) accurate (as|than) the best "
-                     r"hard-label student, mlp\(\d+\)", lab.table.value)
+    assert re.search(r"On 10% of the training labels \(108 of 1,077; the teacher learned from all\): a distilled "
+                     r"mlp\(\d+\) \([\d,]+ parameters, test 0\.\d{3}\) is (as|more) accurate (on validation )?"
+                     r"(as|than) the best hard-label student on validation, mlp\(\d+\)", lab.table.value)
+    assert "Control, on all 1,077 training labels, the teacher&#x27;s data: " in lab.table.value
 
 
 def test_stop_ends_training_within_a_step_and_offers_no_export(digits):

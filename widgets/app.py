@@ -56,8 +56,8 @@ to go through the generations.</p>"""
 
 PAYOFF_INTRO = """<p style="max-width:900px"><b>The payoff.</b> A student is distilled to be shipped:
 it should be smaller and faster than its teacher. Run trains a hard-label and a distilled MLP of each
-width (the numbers next to the points: hidden units) on a share of the training images, then measures
-every model on this machine. Up and to the left is better; each step line is a front: the best accuracy
+width (the numbers next to the points: hidden units) on a share of the training images and, as a
+control, on all of them (the data the teacher learned from), then measures every model on this machine. Up and to the left is better; each step line is a front: the best accuracy
 at that cost or less. Where will the distilled students' front lie against the hard-label one's? Then
 export a student to ONNX and take it with you.</p>"""
 

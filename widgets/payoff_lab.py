@@ -1,12 +1,15 @@
-"""PayoffLab: what distillation buys, measured on this machine.
+"""PayoffLab: what distillation buys, measured on this machine, with its control.
 
-Run trains a hard-label and a distilled MLP of each width side by side (wb.payoff's
-setting: 10% of the training images, where the teacher's soft labels carry what the
-labels cannot), then measures every model, the teacher included: test accuracy,
-parameters and latency at batch sizes 1 and 1024. Two scatters show accuracy against
-latency and against parameters, each kind's Pareto front drawn as a step line; a table
-lists the numbers with one finding computed from them; and any student can be exported
-to ONNX (float32 and int8), checked against PyTorch and downloaded."""
+Run trains a hard-label and a distilled MLP of each width side by side in two settings:
+the claim's (wb.payoff's: 10% of the training images, where the teacher's soft labels carry
+what the labels cannot) and the control's (all the training images, the data the teacher
+learned from, so that the teacher's extra labels are no longer part of the gain). Then it
+measures every model, the teacher included: validation and test accuracy, parameters and
+latency at batch sizes 1 and 1024. Two scatters show one setting at a time, accuracy against
+latency and against parameters, each kind's Pareto front drawn as a step line; a table lists
+both settings' numbers with a finding for each, every "best" chosen on the validation split;
+and any student can be exported to ONNX (float32 and int8), checked against PyTorch and
+downloaded. The learner predicts the control's result before Run reveals it."""
 import base64
 import html
 import pathlib
@@ -20,6 +23,7 @@ import workbench as wb
 from . import plots
 from .controls import STYLE, alpha_slider, int_box, temperature_slider
 from .live import Message, guarded, html_table, live, refresh
+from .predict import Prediction
 from .runner import RunController, check_diverged, lockstep
 from .teacher_cache import teacher as cached_teacher
 
@@ -29,6 +33,21 @@ REPEATS = 30  # forward passes per latency median (wb.payoff's); a student's 33 
 # batch 1024 would take ~1.5 s on one busy core, so its medians are of fewer.
 TEACHER_REPEATS = {1: 10, 1024: 5}
 TRAIN_SHARE = 0.8  # of the progress bar: training; the rest is measuring
+CONTROL = wb.payoff.CONTROL_FRACTION
+
+QUESTION = ("Give every student all the training labels, the data the teacher learned from. How much smaller "
+            "than the best hard-label student can a distilled student be and still be as accurate?")
+# The widths double, so a distilled student can be about 2, 4, 8 or 16 times smaller.
+SMALLER = ("no smaller: none is as accurate, or only one of the same size", "about 2× smaller",
+           "about 4× smaller", "8× smaller or more")
+
+
+def smaller_choice(ratio):
+    """The SMALLER choice a size ratio (best hard-label parameters / matching distilled
+    student's, None when none matches) bears out."""
+    if ratio is None or ratio < 1.5:
+        return SMALLER[0]
+    return SMALLER[1] if ratio < 3 else SMALLER[2] if ratio < 6 else SMALLER[3]
 
 
 def duration(seconds):
@@ -42,37 +61,59 @@ def times(a, b):
     return f"{r:.0f}×" if r >= 10 else f"{r:.1f}×"
 
 
-def finding(points, batch_size=1):
-    """One line on what distillation bought, from the numbers: the smallest distilled
-    student at least as accurate as the best hard-label one, how many times fewer
-    parameters it has and how much faster than the teacher it runs at `batch_size`; or, when no
-    distilled student is that accurate, how far the best one falls short."""
+def relative_size(p, q):
+    """p's size against q's: "7.9× smaller", "the same size" or "2.0× larger"."""
+    a, b = p["parameters"], q["parameters"]
+    return f"{times(b, a)} smaller" if a < b else "the same size" if a == b else f"{times(a, b)} larger"
+
+
+def setting(fraction):
+    """A setting's short name: "10% of the labels" or "all the labels"."""
+    return "all the labels" if fraction >= 1 else f"{fraction:.0%} of the labels"
+
+
+def finding(points, batch_size=1, n_train=None):
+    """One line on what distillation bought in one setting (points: the teacher and the
+    students of one data budget, each student with its "fraction"), from the numbers: the
+    data budget, then the smallest distilled student at least as accurate as the best
+    hard-label one (both chosen on validation, test accuracy shown), how many times fewer
+    parameters it has and how much faster than the teacher it runs in PyTorch at
+    `batch_size`; or, when no distilled student is that accurate, how far the best one falls short."""
     distilled = [p for p in points if p["kind"] == "distilled"]
     if not distilled or not any(p["kind"] == "hard labels" for p in points):
         return ""
+    fractions = {p.get("fraction", wb.payoff.FRACTION) for p in points if p["kind"] != "teacher"}
+    if len(fractions) != 1:
+        raise ValueError(f"points must come from one data budget, got fractions {sorted(fractions)}")
+    fraction = fractions.pop()
+    said = wb.payoff.budget(fraction, n_train)
+    head = (f"Control, on {said}, the teacher's data: " if fraction >= 1 else
+            f"On {said[:-1]}; the teacher learned from all): " if said.endswith(")") else
+            f"On {said} (the teacher learned from all): ")
     best, d = wb.payoff.smallest_match(points)
-    said = f"the best hard-label student, mlp({best['width']}) ({best['parameters']:,} parameters, " \
-           f"{best['test_acc']:.3f})"
+    said = f"the best hard-label student on validation, mlp({best['width']}) ({best['parameters']:,} parameters, " \
+           f"test {best['test_acc']:.3f})"
     if d is None:
-        top = max(distilled, key=lambda p: (p["test_acc"], -p["parameters"]))
-        return f"No distilled student reaches {said}: the best, mlp({top['width']}), reaches {top['test_acc']:.3f}."
-    verb = "as accurate as" if d["test_acc"] == best["test_acc"] else "more accurate than"
-    size = (f"{times(best['parameters'], d['parameters'])} smaller" if best["parameters"] > d["parameters"]
-            else "the same size" if best["parameters"] == d["parameters"] else
-            f"{times(d['parameters'], best['parameters'])} larger")
-    line = (f"A distilled mlp({d['width']}) ({d['parameters']:,} parameters, {d['test_acc']:.3f}) is {verb} "
+        top = wb.payoff.best(points, "distilled")
+        return (f"{head}no distilled student is as accurate on validation as {said}: the best, mlp({top['width']}), "
+                f"reaches {top['val_acc']:.3f} on validation against {best['val_acc']:.3f} "
+                f"(test {top['test_acc']:.3f}).")
+    verb = "as accurate as" if d["val_acc"] == best["val_acc"] else "more accurate on validation than"
+    size = relative_size(d, best)
+    line = (f"{head}a distilled mlp({d['width']}) ({d['parameters']:,} parameters, test {d['test_acc']:.3f}) is {verb} "
             f"{said}: {size}")
     teacher = next((p for p in points if p["kind"] == "teacher"), None)
     if teacher is not None:
         t, s = teacher["latency_s"][batch_size], d["latency_s"][batch_size]
         speed = f"{times(t, s)} faster" if t > s else f"{times(s, t)} slower"
-        line += (f"; against the teacher ({teacher['parameters']:,} parameters, {teacher['test_acc']:.3f}) it is "
-                 f"{speed} at batch size {batch_size}")
+        line += (f"; against the teacher ({teacher['parameters']:,} parameters, test {teacher['test_acc']:.3f}) it is "
+                 f"{speed} at batch size {batch_size}, both in PyTorch")
     return line + "."
 
 
 def file_name(name):
-    """A file name for a model's name: "distilled, mlp(16)" -> "distilled-mlp-16"."""
+    """A file name for a model's name: "distilled, mlp(16), 10% of the labels" ->
+    "distilled-mlp-16-10-of-the-labels"."""
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
@@ -84,7 +125,8 @@ class PayoffLab:
         default = wb.teachers.DEFAULT.get(self.splits.name)
         self.teacher = W.Dropdown(options=names, value=default if default in names else names[0],
                                   description="teacher", style=STYLE)
-        self.fraction = W.FloatSlider(value=wb.payoff.FRACTION, min=0.05, max=1.0, step=0.05,
+        # the claim's share; the control always has all of it, so the slider stops below 1
+        self.fraction = W.FloatSlider(value=wb.payoff.FRACTION, min=0.05, max=0.9, step=0.05,
                                       description="share of training data", continuous_update=False, style=STYLE,
                                       layout=W.Layout(width="420px"))
         self.epochs = int_box(epochs, "epochs")
@@ -95,21 +137,28 @@ class PayoffLab:
         self.batch = W.ToggleButtons(options=[(str(b), b) for b in BATCH_SIZES], value=1024,
                                      description="latency at batch size", style=STYLE,
                                      tooltips=["one request at a time", "a large batch (throughput)"])
+        self.shown = W.ToggleButtons(options=self.setting_options(), value="claim", description="scatters show",
+                                     style=STYLE, tooltips=["the students' share of the training labels",
+                                                            "the control: every student has the teacher's data"])
+        self.fraction.observe(lambda _: setattr(self.shown, "options", self.setting_options()), names="value")
+        self.prediction = Prediction(QUESTION, SMALLER)
         self.controller = RunController(self.prepare, self.redraw)
         self.message = self.controller.message
         self.controller.lock(self.teacher, self.fraction, self.epochs, self.temperature, self.alpha, self.seed)
 
         self.points, self.models, self.teacher_name, self.status_text = [], {}, self.teacher.value, ""
+        self.fractions = (self.fraction.value, CONTROL)  # the settings of the points measured
         self.changed = False  # points measured since the figures were last drawn
         self.latency_fig = live(plots.payoff_scatter([], "latency_s", self.batch.value), width=640, height=400)
         self.size_fig = live(plots.payoff_scatter([], "parameters"), width=640, height=400)
         self.status = W.HTML()
         self.table = W.HTML()
         self.batch.observe(guarded(self.message, lambda _: self.draw()), names="value")
+        self.shown.observe(guarded(self.message, lambda _: self.draw()), names="value")
 
         self.folder = None  # a temporary folder for the exported files, made at the first export
         self.export_choice = W.Dropdown(options=[], description="student", style=STYLE,
-                                        layout=W.Layout(width="300px"), disabled=True)
+                                        layout=W.Layout(width="420px"), disabled=True)
         self.export_button = W.Button(description="Export to ONNX", icon="download", disabled=True,
                                       layout=W.Layout(width="160px"))
         self.export_message = Message()
@@ -122,9 +171,18 @@ class PayoffLab:
                          W.HBox([self.export_choice, self.export_button, self.export_message]), self.export_result])
 
         column = W.VBox([self.teacher, self.fraction, self.epochs, self.temperature, self.alpha, self.seed, self.batch,
-                         self.controller.widget, self.status], layout=W.Layout(width="440px", padding="0 12px 0 0"))
+                         self.shown, self.prediction.widget, self.controller.widget, self.status],
+                        layout=W.Layout(width="440px", padding="0 12px 0 0"))
         self.widget = W.VBox([W.HBox([column, W.VBox([self.latency_fig, self.size_fig])]), self.table,
                               W.HTML("<hr>"), export])
+
+    def setting_options(self):
+        return [(setting(self.fraction.value), "claim"), ("all the labels (control)", "control")]
+
+    def setting_points(self, which):
+        """The teacher and the students of one setting ("claim" or "control") measured so far."""
+        fraction = self.fractions[which == "control"]
+        return [p for p in self.points if p["kind"] == "teacher" or p["fraction"] == fraction]
 
     def teacher_model(self):
         return cached_teacher(self.teacher.value, self.splits.train.x.device)
@@ -132,25 +190,32 @@ class PayoffLab:
     # --- the run --------------------------------------------------------------------------
 
     def prepare(self, stop):
-        """Check the controls (a ValueError is shown next to them) and set up the students' runs."""
+        """Check the controls (a ValueError is shown next to them) and set up the students' runs
+        in both settings: the claim's share of the training data and the control's all of it."""
         cfg = wb.payoff.CONFIG.replace(temperature=self.temperature.value, alpha=self.alpha.value,
                                        epochs=self.epochs.value, seed=self.seed.value)
         teacher = self.teacher_model()
-        runs = wb.payoff.student_runs(self.splits, teacher, self.widths, cfg, self.fraction.value, stop=stop)
+        fractions = (self.fraction.value, CONTROL)
+        budgets = wb.payoff.budget_runs(self.splits, teacher, self.widths, cfg, fractions, stop=stop)
+        runs = {(f, name): (f, *run) for f, rs in budgets.items() for name, run in rs.items()}
         self.points, self.models, self.teacher_name, self.exported = [], {}, self.teacher.value, None
+        self.fractions = fractions
         self.export_choice.options, self.export_result.value = [], ""
         self.export_message.clear()
         self.export_choice.disabled = self.export_button.disabled = True
+        self.prediction.reset()
         self.status_text = f"Training {len(runs)} students…"
         self.changed = True
         return self._work(teacher, runs, cfg.epochs, stop)
 
     def _work(self, teacher, runs, epochs, stop):
-        """Train the students in lockstep, then measure the teacher and each student, one
-        batch size per slice; the export section offers the students measured, whatever happens."""
+        """Train the students of both settings in lockstep, then measure the teacher and each
+        student, one batch size per slice (a control student runs the same network as the
+        claim's student of its kind and width, so it takes that one's latency); the export
+        section offers the students measured, whatever happens."""
         try:
             self.epoch = 0
-            training = lockstep({name: run[3] for name, run in runs.items()}, self._record, 1)
+            training = lockstep({key: run[4] for key, run in runs.items()}, self._record, 1)
             while True:
                 try:
                     next(training)
@@ -162,27 +227,50 @@ class PayoffLab:
                     return
                 self.status_text = f"Training {len(runs)} students: epoch {self.epoch} of {epochs}"
                 yield TRAIN_SHARE * self.epoch / epochs
-            check_diverged(results)
-            models = [("teacher", None, teacher)] + [run[:3] for run in runs.values()]
-            for i, (kind, width, model) in enumerate(models):
+            check_diverged({f"{name}, {setting(f)}": r for (f, name), r in results.items()})
+            models = [(None, "teacher", None, teacher)] + [run[:4] for run in runs.values()]
+            timed = {}  # (kind, width): latencies of the first student measured with that network
+            for i, (fraction, kind, width, model) in enumerate(models):
+                label = wb.payoff.name(kind, width) + ("" if fraction is None else f", {setting(fraction)}")
+                known = timed.get((kind, width))
                 point = None
-                for j, b in enumerate(BATCH_SIZES):
+                for j, batch in enumerate([()] if known else [(b,) for b in BATCH_SIZES]):
                     if stop.is_set():
                         self.status_text = f"Stopped: {len(self.points)} of {len(models)} models measured."
                         return
-                    self.status_text = f"Measuring {i + 1} of {len(models)}: {wb.payoff.name(kind, width)}"
+                    self.status_text = f"Measuring {i + 1} of {len(models)}: {label}"
                     yield TRAIN_SHARE + (1 - TRAIN_SHARE) * (2 * i + j) / (2 * len(models))
-                    repeats = TEACHER_REPEATS[b] if kind == "teacher" else REPEATS
-                    m = wb.payoff.measure(kind, width, model, self.splits, (b,), repeats=repeats)
+                    repeats = TEACHER_REPEATS[batch[0]] if kind == "teacher" else REPEATS
+                    m = wb.payoff.measure(kind, width, model, self.splits, batch, repeats=repeats)
                     point = m if point is None else {**point, "latency_s": {**point["latency_s"], **m["latency_s"]}}
-                self.points.append(point)
                 if kind != "teacher":
-                    self.models[point["name"]] = model
+                    point["latency_s"] = dict(known or point["latency_s"])
+                    timed.setdefault((kind, width), point["latency_s"])
+                    point["fraction"] = fraction
+                    self.models[label] = model
+                self.points.append(point)
                 self.changed = True
-            self.status_text = f"Trained {len(runs)} students for {epochs} epochs and measured {len(models)} models."
+            share = setting(self.fractions[0])
+            self.status_text = (f"Trained {len(runs)} students for {epochs} epochs ({len(runs) // 2} on {share}, "
+                                f"{len(runs) // 2} on all of them) and measured {len(self.points)} models.")
+            self.reveal()
             yield 1.0
         finally:
             self.offer_export()
+
+    def reveal(self):
+        """Show the control's result next to the learner's prediction."""
+        control = wb.payoff.payoff(self.setting_points("control"))
+        claim = wb.payoff.payoff(self.setting_points("claim"))
+
+        def said(r):
+            hard = f"the best hard-label student, mlp({r['hard']['width']})"
+            if r["match"] is None:
+                return f"no distilled student is as accurate on validation as {hard}"
+            return (f"a distilled mlp({r['match']['width']}) is as accurate on validation as {hard}, and "
+                    f"{relative_size(r['match'], r['hard'])}")
+        outcome = f"with all the training labels, {said(control)}; with {setting(self.fractions[0])}, {said(claim)}"
+        return self.prediction.reveal(outcome, correct=smaller_choice(control["ratio"]))
 
     def _record(self, name, event):
         if event.kind == "epoch":
@@ -195,35 +283,53 @@ class PayoffLab:
             self.draw()
 
     def draw(self):
-        """Both scatters and the table from the points measured so far."""
-        refresh(self.latency_fig, plots.payoff_scatter(self.points, "latency_s", self.batch.value))
-        refresh(self.size_fig, plots.payoff_scatter(self.points, "parameters"))
+        """Both scatters (the setting chosen) and the table (both settings) from the points measured so far."""
+        shown = self.setting_points(self.shown.value)
+        name = setting(self.fractions[self.shown.value == "control"])
+        refresh(self.latency_fig, plots.payoff_scatter(shown, "latency_s", self.batch.value,
+                                                       title=f"Accuracy against latency, students on {name}"))
+        refresh(self.size_fig, plots.payoff_scatter(shown, "parameters",
+                                                    title=f"Accuracy against size, students on {name}"))
         self.table.value = self.table_html()
 
     def table_html(self):
         if not self.points:
             return ""
-        rows = {(f"teacher ({self.teacher_name})" if p["kind"] == "teacher" else p["name"]): {
-            "parameters": f"{p['parameters']:,}", "test accuracy": p["test_acc"],
-            **{f"latency, batch {b}": duration(p["latency_s"][b]) for b in BATCH_SIZES}} for p in self.points}
-        line = finding(self.points, self.batch.value)
-        return ((f"<p class='kd-finding' style='max-width:980px'><b>{html.escape(line)}</b></p>" if line else "") +
+        n = len(self.splits.train)
+        rows = {}
+        for p in self.points:
+            label = f"teacher ({self.teacher_name})" if p["kind"] == "teacher" else p["name"]
+            row = rows.setdefault(label, {"parameters": f"{p['parameters']:,}"})
+            for f in self.fractions:
+                if p["kind"] == "teacher" or p["fraction"] == f:
+                    row[f"{setting(f)}: validation / test"] = f"{p['val_acc']:.3f} / {p['test_acc']:.3f}"
+            row.update({f"latency, batch {b}": duration(p["latency_s"][b]) for b in BATCH_SIZES})
+        lines = [finding(self.setting_points(which), self.batch.value, n) for which in ("claim", "control")]
+        said = "".join(f"<p class='kd-finding' style='max-width:980px'><b>{html.escape(line)}</b></p>"
+                       for line in lines if line)
+        return (said + f"<p style='max-width:980px'>Where each number comes from: the first line's students learned "
+                f"from {html.escape(wb.payoff.budget(self.fractions[0], n))}, the control's from all {n:,} training "
+                f"images and labels, the data the teacher learned from, for as many training steps; “best” and “as "
+                f"accurate” are judged on the validation split and the accuracies quoted are on the test split.</p>" +
                 html_table(rows) +
-                f"<p style='color:#555;max-width:980px'>Latency: the median of {REPEATS} forward passes (the "
-                f"teacher's: {TEACHER_REPEATS[1]} at batch size 1, {TEACHER_REPEATS[1024]} at 1024) on this machine's "
-                f"CPU, one thread, after 3 warm-up passes. At batch size 1 every student takes about the same time: "
-                f"calling the model costs more than its arithmetic. At 1024 the arithmetic shows.</p>")
+                f"<p style='color:#555;max-width:980px'>Latency: the median of {REPEATS} forward passes in PyTorch "
+                f"(the teacher's: {TEACHER_REPEATS[1]} at batch size 1, {TEACHER_REPEATS[1024]} at 1024) on this "
+                f"machine's CPU, one thread, after 3 warm-up passes; a student trained on all the labels is the same "
+                f"network as the one of its kind and width above, and takes its time. At batch size 1 every student "
+                f"takes about the same time: calling the model costs more than its arithmetic. At 1024 the arithmetic "
+                f"shows.</p>")
 
     # --- export ---------------------------------------------------------------------------
 
     def offer_export(self):
-        """The students measured, in the export menu; the most accurate distilled one first chosen."""
-        students = [p for p in self.points if p["kind"] != "teacher"]
-        self.export_choice.options = [p["name"] for p in students]
-        distilled = [p for p in students if p["kind"] == "distilled"] or students
-        if distilled:
-            self.export_choice.value = max(distilled, key=lambda p: (p["test_acc"], -p["parameters"]))["name"]
-        self.export_choice.disabled = self.export_button.disabled = not students
+        """The students measured, in the export menu; the distilled one the claim's finding
+        picks (the best distilled on validation when none matches) first chosen."""
+        self.export_choice.options = list(self.models)
+        claim = self.setting_points("claim")
+        if any(p["kind"] == "distilled" for p in claim) and any(p["kind"] == "hard labels" for p in claim):
+            match = wb.payoff.smallest_match(claim)[1] or wb.payoff.best(claim, "distilled")
+            self.export_choice.value = f"{match['name']}, {setting(match['fraction'])}"
+        self.export_choice.disabled = self.export_button.disabled = not self.models
 
     def export(self):
         """Export the chosen student with wb.export.onnx, time it with ONNX Runtime against
