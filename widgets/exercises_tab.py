@@ -53,10 +53,10 @@ def number_answer(prompt, labels, check):
 
 NUMBERS = {
     "white_black_box": ("A fact's truth is p = (0.60, 0.38, 0.02); a student says q = (0.90, 0.05, 0.05). "
-                        "What are KL(p ‖ q) and KL(q ‖ p), in nats?",
+                        "What are KL(p ‖ q) and KL(q ‖ p), in nats, to 3 decimals?",
                         ["forward KL(p ‖ q)", "reverse KL(q ‖ p)"], ex.check_forward_reverse),
     "collapse": ("A Gaussian of variance 1 is refitted by maximum likelihood to 50 samples of its previous fit, "
-                 "80 times. What is the expected variance at the end?", ["expected variance"],
+                 "80 times. What is the expected variance at the end, to 3 decimals?", ["expected variance"],
                  lambda v: ex.check_expected_variance(v, n=50, k=80)),
 }
 

@@ -7,11 +7,12 @@ NotImplementedError), so an unanswered notebook still runs to the end.
     ex.check_kd_loss(my_kd_loss)        # ✗ Your loss is the reference divided by T². hint: …
 """
 from .feedback import Feedback, check_claim
-from .others import check_best, check_expected_variance, check_forward_reverse, check_refit, check_rkd_distances
+from .others import (check_best, check_expected_variance, check_forward_reverse, check_median_variance, check_refit,
+                     check_rkd_distances, check_second_answer_terms)
 from .questions import QUESTIONS
 from .responses import (check_bias_correction, check_kd_loss, check_kd_objective, check_left_out_delta,
                         check_soft_labels)
 
 __all__ = ["Feedback", "check_claim", "QUESTIONS", "check_best", "check_bias_correction", "check_expected_variance",
-           "check_forward_reverse", "check_kd_loss", "check_kd_objective", "check_left_out_delta", "check_refit",
-           "check_rkd_distances", "check_soft_labels"]
+           "check_forward_reverse", "check_kd_loss", "check_kd_objective", "check_left_out_delta", "check_median_variance",
+           "check_refit", "check_rkd_distances", "check_second_answer_terms", "check_soft_labels"]
