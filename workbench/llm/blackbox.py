@@ -1,9 +1,11 @@
 """Black-box access to a teacher: text in, text out, nothing else.
 
 This is what an API user of a proprietary model gets, and what model imitation works
-with: the student is fine-tuned on the teacher's answers (sequence-level KD, Kim & Rush
-2016). The wrapper counts the queries and the tokens it is asked for, and refuses any
-request for logits or probabilities."""
+with: the student is fine-tuned on the answers the teacher samples (at temperature 1 by
+default; 0 gives greedy answers). Kim & Rush's (2016) sequence-level KD fine-tunes on the
+teacher's beam-search output instead, an approximation of its likeliest answer; greedy
+answers are the nearest setting here. The wrapper counts the queries and the tokens it
+is asked for, and refuses any request for logits or probabilities."""
 import torch
 
 from .. import _check

@@ -5,11 +5,15 @@ and adds what comes back to a pool; the student then takes its share of the opti
 steps on batches drawn from everything collected so far. So a curve against "teacher
 queries" shows what the student knows after spending that much.
 
-    black-box   the teacher answers each prompt with text; the student is fine-tuned on
-                prompt + answer with cross-entropy (sequence-level KD, Kim & Rush 2016)
-    white-box   the teacher answers and returns its next-token distribution at every
-                position; the student matches it with forward KL, reverse KL or the
-                generalized JSD (GKD, Agarwal et al. 2024)
+    black-box   the teacher answers each prompt with text sampled at T (greedy at T = 0);
+                the student is fine-tuned on prompt + answer with cross-entropy
+                (supervised fine-tuning on teacher text; Kim & Rush 2016's sequence-level
+                KD used the teacher's beam-search output, and T = 0 is the nearest here)
+    white-box   the teacher samples an answer and returns its next-token distribution at
+                every position; the student matches it token by token with forward KL,
+                reverse KL or the generalized JSD (the divergences of GKD, Agarwal et al.
+                2024). Reverse KL here is token-level on the teacher's text, not MiniLLM's
+                sequence-level reverse KL on the student's own samples (Gu et al. 2024)
     top-k       white-box through an API that reveals only the k most likely tokens
 
 With on_policy = λ > 0 (white-box only), that share of the queries asks the teacher to
