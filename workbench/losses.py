@@ -124,7 +124,12 @@ def _same_batch(fs, ft):
 def hint_loss(student_features, teacher_features):
     """FitNets (Romero et al. 2015): mean over all elements of (f_s − f_t)², where f_s has
     already gone through the student's regressor (a linear or 1×1-conv layer) to the
-    teacher's shape."""
+    teacher's shape.
+
+    The paper trains in two stages: first the student's layers up to the guided layer,
+    with a convolutional regressor, on this hint loss alone; then the whole student by
+    KD. The workbench adds the hint as a term of the KD loss and trains it jointly with
+    the student from the start (DistillConfig.feature_loss="hint"): a one-stage variant."""
     _features("student_features", student_features)
     _features("teacher_features", teacher_features)
     if student_features.shape != teacher_features.shape:

@@ -98,7 +98,12 @@ def build(name, input_shape, num_classes, **size):
 def regressor(student_shape, teacher_shape):
     """The FitNets regressor from a student feature to the teacher's shape (shapes
     without the batch): a linear layer for flat features, a 1×1 convolution for feature
-    maps of the same height and width."""
+    maps of the same height and width.
+
+    Romero et al. (2015) used a convolutional regressor whose kernel size maps the
+    student's grid onto the teacher's, and trained it with the student's lower layers in
+    a hint stage of its own before distilling the whole student. Here the regressor is
+    trained jointly with the student in one stage (see workbench.features): a variant."""
     s, t = tuple(student_shape), tuple(teacher_shape)
     if len(t) == 1:
         flat = int(torch.tensor(s).prod())
