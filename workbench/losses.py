@@ -75,11 +75,13 @@ def forward_kl(student_logits, teacher_logits, temperature=1.0, mask=None):
 
 
 def reverse_kl(student_logits, teacher_logits, temperature=1.0, mask=None):
-    """Reverse KL (MiniLLM, Gu et al. 2024):
+    """Token-level reverse KL:
 
         mean over positions of Σ_vocab p_s (log p_s − log p_t)
 
-    same reduction as forward_kl. Mode-seeking: a student too small to cover all the
+    same reduction as forward_kl. MiniLLM (Gu et al. 2024) minimises the sequence-level
+    reverse KL on the student's own samples by policy gradient; GKD (Agarwal et al. 2024)
+    uses this token-level form on student samples; on the teacher's text it is neither. Mode-seeking: a student too small to cover all the
     teacher's modes puts its mass on one of them rather than between them."""
     log_ps, log_pt = _token_log_probs(student_logits, teacher_logits, temperature, mask)
     return _masked_mean(_kl(log_ps, log_pt), mask)
