@@ -263,7 +263,9 @@ def test_payoff_tab_measures_every_model_and_exports_a_student(page):
     for i in range(2):  # the teacher and ten students in each scatter, the widths printed next to them
         assert plots.nth(i).locator(".scatterlayer .trace .points path").count() == 11
         assert "128" in plots.nth(i).locator(".scatterlayer .textpoint").all_text_contents()
-    assert "a distilled mlp(" in page.locator(".kd-finding:visible").inner_text()
+    findings = page.locator(".kd-finding:visible").all_inner_texts()  # the claim, then its control
+    assert len(findings) == 2 and "10% of the training labels" in findings[0] and "a distilled mlp(" in findings[0]
+    assert "Control, on all" in findings[1]
     page.locator("button:has-text('Export to ONNX'):visible").click()
     link = page.locator(".kd-download:visible")
     link.wait_for(timeout=60_000)
