@@ -1,5 +1,5 @@
 """Checks for choosing T and alpha, feature/relation, white-box/black-box and collapse
-exercises (workbench/exercises/others.py): every correct form passes, in any real number
+exercises (workbench/exercises: relations.py, token_kl.py, collapse.py, choices.py): every correct form passes, in any real number
 type; each common mistake gets its own message; round guesses outside the precision the
 question states fail; unfinished answers never crash."""
 import decimal

@@ -6,12 +6,15 @@ NotImplementedError), so an unanswered notebook still runs to the end.
     from workbench import exercises as ex
     ex.check_kd_loss(my_kd_loss)        # ✗ Your loss is the reference divided by T². hint: …
 """
+from .choices import check_best
+from .collapse import check_expected_variance, check_median_variance, check_refit
 from .feedback import Feedback, check_claim
-from .others import (check_best, check_expected_variance, check_forward_reverse, check_median_variance, check_refit,
-                     check_rkd_distances, check_second_answer_terms)
+from .kd_loss import check_kd_loss, check_kd_objective
+from .left_out import check_bias_correction, check_left_out_delta
 from .questions import QUESTIONS
-from .responses import (check_bias_correction, check_kd_loss, check_kd_objective, check_left_out_delta,
-                        check_soft_labels)
+from .relations import check_rkd_distances
+from .soft_labels import check_soft_labels
+from .token_kl import check_forward_reverse, check_second_answer_terms
 
 __all__ = ["Feedback", "check_claim", "QUESTIONS", "check_best", "check_bias_correction", "check_expected_variance",
            "check_forward_reverse", "check_kd_loss", "check_kd_objective", "check_left_out_delta", "check_median_variance",
