@@ -155,11 +155,11 @@ def test_collapse_scenarios_show_their_outcomes():
     lab = CollapseLab()
     for r in collapse_last(lab, "Gaussian: three policies (the default)"):
         assert r["replace"]["kl_to_truth"] > 2 * max(r["mix (20% real)"]["kl_to_truth"], r["accumulate"]["kl_to_truth"])
-    for r in collapse_last(lab, "Zipf: words vanish for good"):
+    for r in collapse_last(lab, "Zipf: a vocabulary over generations"):
         assert r["replace"]["vanished"] > r["accumulate"]["vanished"] + 200
     for r in collapse_last(lab, "Zipf sampled at T = 0.8"):
         assert r["replace"]["tail_mass"] < 0.01 < r["accumulate"]["tail_mass"]
-    for r in collapse_last(lab, "digits: rare digits forgotten"):
+    for r in collapse_last(lab, "digits: rare digits over generations"):
         assert r["replace"]["tail_recall"] < r["accumulate"]["tail_recall"] - 0.1
 
 
@@ -305,7 +305,7 @@ def test_the_prediction_is_locked_while_a_run_is_in_progress_and_stop_reveals_no
     import asyncio
 
     lab = CollapseLab()
-    lab.picker.menu.value = "digits: rare digits forgotten"
+    lab.picker.menu.value = "digits: rare digits over generations"
     lab.picker.prediction.buttons.value = collapse_lab.RECALL[1]
 
     async def run_then_stop():

@@ -105,7 +105,7 @@ SCENARIOS = {
         "Replace narrows the Gaussian towards a point (variance 0.045 after 80 generations, seed 0) while mix "
         "and accumulate stay near the truth: over seeds 0-2 the KL to the truth of replace ends more than twice "
         "as high as both", judge_furthest),
-    "Zipf: words vanish for good": Scenario(
+    "Zipf: a vocabulary over generations": Scenario(
         {"setting": "zipf", "samples": Z.samples, "generations": Z.generations},
         f"A vocabulary of 1,000 words with Zipf frequencies is re-estimated from {Z.samples:,} samples of the "
         f"last estimate, {Z.generations} times. How many more words will have vanished (probability 0) under "
@@ -118,7 +118,7 @@ SCENARIOS = {
         "will the tail hold (10% in the truth) after 10 generations?", TAIL, TAIL[3],
         "Sampling below temperature 1 moves mass from the tail to the head, generation after generation: under "
         "replace the tail is gone", judge_tail),
-    "digits: rare digits forgotten": Scenario(
+    "digits: rare digits over generations": Scenario(
         {"setting": "digits", "samples": D.samples, "generations": D.generations},
         "Each digit classifier learns from the labels the previous one gave (7, 8 and 9 are rare). At the last "
         "generation, how will the recall of 7-9 under replace compare?", RECALL, RECALL[0],
