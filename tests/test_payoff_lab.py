@@ -109,8 +109,14 @@ def test_the_prediction_choice_follows_the_size_ratio():
     widths = (8, 16, 32, 64, 128)
     size = {w: 64 * w + w + 10 * w + 10 for w in widths}
     assert smaller_choice(None) == smaller_choice(1.0) == SMALLER[0]
+    # a match twice as large as the best hard-label student (the control, seeds 1 and 2): "no smaller",
+    # and that choice says so
+    assert smaller_choice(size[32] / size[64]) == SMALLER[0] and "or larger" in SMALLER[0]
     assert [smaller_choice(size[128] / size[w]) for w in (64, 32, 16)] == list(SMALLER[1:])
     assert smaller_choice(size[128] / size[8]) == SMALLER[3]
+    # each choice names the ratio it is marked right for: 2.0×, 4.0×, 7.9× (the headline) and 16×
+    assert [SMALLER[1:].index(smaller_choice(size[128] / size[w])) for w in (64, 32, 16, 8)] == [0, 1, 2, 2]
+    assert [c.split()[1] for c in SMALLER[1:]] == ["2×", "4×", "8×"] and all(c.startswith("about ") for c in SMALLER[1:])
 
 
 @pytest.fixture(scope="module")

@@ -37,14 +37,19 @@ CONTROL = wb.payoff.CONTROL_FRACTION
 
 QUESTION = ("Give every student all the training labels, the data the teacher learned from. How much smaller "
             "than the best hard-label student can a distilled student be and still be as accurate?")
-# The widths double, so a distilled student can be about 2, 4, 8 or 16 times smaller.
-SMALLER = ("no smaller: none is as accurate, or only one of the same size", "about 2× smaller",
-           "about 4× smaller", "8× smaller or more")
+# The widths double, so a distilled student can be about 2, 4, 8 or 16 times smaller (or 2, 4…
+# times larger). Each choice names the band smaller_choice marks it right for: under 1.5× smaller
+# (the same size or larger, or no match), 1.5× to 3×, 3× to 6×, and 6× or more (mlp(128) against
+# mlp(16) is 7.9×).
+SMALLER = ("no smaller: none is as accurate, or only one of the same size or larger", "about 2× smaller",
+           "about 4× smaller", "about 8× smaller or more")
 
 
 def smaller_choice(ratio):
     """The SMALLER choice a size ratio (best hard-label parameters / matching distilled
-    student's, None when none matches) bears out."""
+    student's, None when none matches) bears out: below 1.5 (a match of the same size or
+    larger, or none) "no smaller", then about 2× up to 3, about 4× up to 6, and about 8×
+    or more from 6 on."""
     if ratio is None or ratio < 1.5:
         return SMALLER[0]
     return SMALLER[1] if ratio < 3 else SMALLER[2] if ratio < 6 else SMALLER[3]

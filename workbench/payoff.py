@@ -4,7 +4,7 @@ so that one scatter shows distillation move the accuracy-cost front (the same ac
 a fraction of the cost, or more accuracy at the same cost).
 
     points = wb.payoff.compare(splits, teacher)          # trains 10 students, measures 11 models
-    wb.payoff.front(points, "latency_s")                 # the names on the Pareto front
+    wb.payoff.front(points, "latency_s")                 # the names on the Pareto front (test accuracy: a report)
     wb.payoff.smallest_match(points)                     # (best hard-label, smallest distilled as good)
     wb.payoff.compare_budgets(splits, teacher)           # {0.1: points, 1.0: points}: the claim and its control
 
@@ -163,7 +163,12 @@ def payoff(points):
 def front(points, cost="parameters", batch_size=1):
     """Names of the points on the Pareto front of test accuracy against `cost`
     ("parameters", "latency_s" at `batch_size`, or "bytes" in float32): those that no
-    other point beats on one without losing on the other."""
+    other point beats on one without losing on the other.
+
+    The front is drawn on the test split, so it is a report, not a choice: picking the
+    model to ship from it would choose on the test split. Choose on validation instead
+    (`best`, `smallest_match`, `payoff`), and read the front as what the models turned out
+    to do on data that none of the choices saw."""
     if cost not in ("parameters", "latency_s", "bytes"):
         raise ValueError(f"cost must be one of ['parameters', 'latency_s', 'bytes'], got {cost!r}")
     value = {"parameters": lambda p: p["parameters"], "latency_s": lambda p: p["latency_s"][batch_size],
