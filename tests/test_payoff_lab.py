@@ -161,7 +161,7 @@ def test_a_run_measures_every_model_in_both_settings_and_fills_figures_table_and
     assert list(lab.export_choice.options) == labels
     assert lab.export_choice.value == f"{chosen['name']}, 10% of the labels"
     assert not lab.export_button.disabled
-    assert "Trained 8 students for 30 epochs (4 on 10% of the labels, 4 on all of them) and measured 9 models" \
+    assert "Trained 8 students for as many steps each (4 on 10% of the labels for 30 epochs, 4 on all of them for 3) and measured 9 models" \
         in lab.status.value
 
 

@@ -6,6 +6,7 @@ across many chains with them.
              "unbiased": wb.collapse.across_chains(unbiased_chains, "variance")}
     mean_and_median(stats, theory)        # two panels: the mean, the median (log axis)
     mean_and_median_summary(stats)        # the same in one sentence, for a screen reader"""
+import math
 from plotly.subplots import make_subplots
 
 from .plots import PALETTE, TRUTH, _layout, text
@@ -36,8 +37,10 @@ def mean_and_median(stats, theory=None, title="The fitted variance across chains
     for col in (1, 2):
         fig.update_xaxes(title_text="generation", row=1, col=col)
         if truth is not None:
-            fig.add_hline(y=truth, line_dash="dot", line_color=TRUTH, row=1, col=col,
-                          annotation_text="truth", annotation_position="top right")
+            fig.add_hline(y=truth, line_dash="dot", line_color=TRUTH, row=1, col=col)
+            # on a log axis an annotation's y is log10 of the value (add_hline's own label would sit at 10)
+            fig.add_annotation(text="truth", x=1, xref="x domain", y=math.log10(truth), showarrow=False,
+                               xanchor="right", yanchor="bottom", font=dict(color=TRUTH), row=1, col=col)
     fig.update_yaxes(type="log", title_text="variance (log scale)", row=1, col=1)
     fig.update_yaxes(type="log", row=1, col=2)
     return _layout(fig, title, margin=dict(l=60, r=20, t=70, b=40))

@@ -75,7 +75,9 @@ def judge_same(lab):
     """Whether the two students trained identically (the same validation curve and test accuracy)."""
     d, h, said = accuracies(lab)
     curves = [[row["val_acc"] for row in lab.histories[n]] for n in RUNS]
-    return said, SAME[0] if curves[0] == curves[1] and d == h else SAME[1] if d >= h else SAME[2]
+    if curves[0] == curves[1] and d == h:
+        return said, SAME[0]
+    return said, SAME[1] if d > h else SAME[2] if d < h else None  # different curves, level at the end: no choice
 
 
 WEAK = ("above it: any teacher's soft labels help", "below it: it learns the teacher's mistakes",

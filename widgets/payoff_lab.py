@@ -149,7 +149,8 @@ class PayoffLab:
         self.prediction = Prediction(QUESTION, SMALLER)
         self.controller = RunController(self.prepare, self.redraw)
         self.message = self.controller.message
-        self.controller.lock(self.teacher, self.fraction, self.epochs, self.temperature, self.alpha, self.seed)
+        self.controller.lock(self.teacher, self.fraction, self.epochs, self.temperature, self.alpha, self.seed,
+                            self.prediction.buttons)  # no changing the prediction once the control's line shows
 
         self.points, self.models, self.teacher_name, self.status_text = [], {}, self.teacher.value, ""
         self.fractions = (self.fraction.value, CONTROL)  # the settings of the points measured
@@ -202,6 +203,7 @@ class PayoffLab:
         teacher = self.teacher_model()
         fractions = (self.fraction.value, CONTROL)
         budgets = wb.payoff.budget_runs(self.splits, teacher, self.widths, cfg, fractions, stop=stop)
+        self.control_epochs = wb.payoff.matched_epochs(self.splits, CONTROL, cfg, fractions[0])
         runs = {(f, name): (f, *run) for f, rs in budgets.items() for name, run in rs.items()}
         self.points, self.models, self.teacher_name, self.exported = [], {}, self.teacher.value, None
         self.fractions = fractions
@@ -256,8 +258,9 @@ class PayoffLab:
                 self.points.append(point)
                 self.changed = True
             share = setting(self.fractions[0])
-            self.status_text = (f"Trained {len(runs)} students for {epochs} epochs ({len(runs) // 2} on {share}, "
-                                f"{len(runs) // 2} on all of them) and measured {len(self.points)} models.")
+            self.status_text = (f"Trained {len(runs)} students for as many steps each ({len(runs) // 2} on {share} for "
+                                f"{epochs} epochs, {len(runs) // 2} on all of them for {self.control_epochs}) and measured "
+                                f"{len(self.points)} models.")
             self.reveal()
             yield 1.0
         finally:

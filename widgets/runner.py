@@ -97,8 +97,14 @@ class RunController:
         self.progress.value = 0
         self.run_button.disabled, self.stop_button.disabled = True, False
         self.message.info("Running…")
-        for hook in self.on_start:
-            hook()
+        try:
+            for hook in self.on_start:  # e.g. lock the prediction
+                hook()
+        except Exception as e:  # never leave the controls locked without a word
+            self.run_button.disabled, self.stop_button.disabled = False, True
+            self._set_locked(False)
+            self.message.error(e if isinstance(e, ValueError) else f"{type(e).__name__}: {e}")
+            return None
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no event loop (a plain script or test): run to the end now

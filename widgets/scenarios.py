@@ -56,7 +56,7 @@ def compare(a, b, margin, choices):
 def numbers(text):
     """The numbers written in `text` ("2.8", "350", "1,200"), for checking that a
     question does not give its outcome away."""
-    return set(re.findall(r"\d[\d,]*(?:\.\d+)?", text))
+    return set(re.findall(r"\d+(?:,\d{3})*(?:\.\d+)?", text))
 
 
 class ScenarioPicker:
@@ -83,6 +83,7 @@ class ScenarioPicker:
         if controller is not None:
             controller.on_start.append(self.run_started)
             controller.on_end.append(self.run_ended)
+        self._edited(None)  # a lab built with other settings (epochs=30, ...) is not the first scenario
 
     @property
     def scenario(self):

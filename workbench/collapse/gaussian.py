@@ -97,6 +97,9 @@ class Gaussian:
     def fit(self, data, generator):
         """The sample mean and the variance: with 1/n (maximum likelihood, the default) or
         with 1/(n − 1) (estimator="unbiased")."""
+        if len(data) <= self.correction:
+            raise ValueError(f"samples must be >= 2 with estimator='unbiased' (the 1/(n − 1) variance of one "
+                             f"sample is undefined), got {len(data)}")
         return data.mean().item(), max(data.var(correction=self.correction).item(), 1e-300)
         yield  # a generator like the settings that train, finished at once
 

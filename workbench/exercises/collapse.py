@@ -7,6 +7,7 @@ import math
 import numpy as np
 import torch
 
+from ..collapse.gaussian import expected_variance, log_drift, typical_variance
 from ._judge import real_number, within
 from .feedback import call, correct, is_unanswered, unanswered, wrong
 
@@ -71,14 +72,6 @@ def check_refit(fn):
                    "see part 3.")
 
 
-def expected_log_step(n):
-    """E[log(χ²_ν / ν)] with ν = n − 1: the mean step of log σ² per refit with the unbiased
-    estimator, exact from E[log χ²_ν] = ψ(ν/2) + log 2 (ψ the digamma function). It is
-    negative (Jensen's inequality: E[log X] < log E[X] = 0), about −1/ν."""
-    nu = n - 1
-    return torch.special.digamma(torch.tensor(nu / 2, dtype=torch.float64)).item() + math.log(2) - math.log(nu)
-
-
 def check_expected_variance(answer, n=50, k=80, decimals=3):
     """The expected maximum-likelihood variance after k refits of n samples, from 1:
     ((n − 1)/n)^k, to `decimals` decimal places (tolerance: one unit in the last place)."""
@@ -88,7 +81,7 @@ def check_expected_variance(answer, n=50, k=80, decimals=3):
     if value is None:
         return wrong(f"The answer must be a real number, got {type(answer).__name__}.")
     tol = 10.0 ** -decimals
-    want = ((n - 1) / n) ** k
+    want = expected_variance(k, n, "ml")
     if within(value, want, tol):
         return correct(f"Right: ((n − 1)/n)^k = {want:.3f}: on average each maximum-likelihood refit keeps "
                        f"(n − 1)/n of the variance.")
@@ -104,7 +97,7 @@ def check_expected_variance(answer, n=50, k=80, decimals=3):
         (((n - 1) / n) ** (k - 1), ("Off by one refit.", f"Start from variance 1 and apply {k} refits.")),
         (math.exp(-k / n), (f"e^(−k/n) = {math.exp(-k / n):.3f} approximates the answer, but not to {decimals} "
                             "decimals.", "Compute the power itself.")),
-        (math.exp(k * (expected_log_step(n) + math.log((n - 1) / n))),
+        (typical_variance(k, n, "ml"),
          ("That is about the median chain's variance; the question asks for the expectation (the mean).",
           "The expectation multiplies by E[σ̂²]/σ² at every refit."))]
     for target, message in named:
@@ -112,13 +105,6 @@ def check_expected_variance(answer, n=50, k=80, decimals=3):
             return wrong(*message)
     return wrong(f"{value:g} is not the expected variance after {k} generations of {n} samples (to {decimals} "
                  "decimals).", "E[σ̂²] = (n − 1)/n · σ² for one refit.")
-
-
-def median_variance(n=50, k=80):
-    """The theory's median variance after k unbiased refits of n samples, from 1: log σ²
-    is a sum of k independent steps log(χ²ₙ₋₁/(n − 1)), nearly symmetric, so its median is
-    close to its mean k · E[step] and the median variance is about exp(k · E[step])."""
-    return math.exp(k * expected_log_step(n))
 
 
 def check_median_variance(answer, n=50, k=80, tolerance=0.003):
@@ -133,8 +119,8 @@ def check_median_variance(answer, n=50, k=80, tolerance=0.003):
         return wrong(f"The answer must be a real number, got {type(answer).__name__}.")
     if not math.isfinite(value):
         return wrong("Your answer is infinite or NaN.")
-    want = median_variance(n, k)
-    step = expected_log_step(n)
+    want = typical_variance(k, n, "unbiased")
+    step = log_drift(n)
     if within(value, want, tolerance):
         return correct(f"Right: the median is about exp(k · E[log χ²ₙ₋₁/(n − 1)]) = exp({k} × {step:.4f}) = "
                        f"{want:.3f}, while the mean stays at 1. Half the chains end below it: the collapse of a "
@@ -143,11 +129,11 @@ def check_median_variance(answer, n=50, k=80, tolerance=0.003):
     named = [
         (1.0, ("That is the mean: with the unbiased estimator E[σ²] stays 1 at every generation. The median "
                "is another story.", "Follow log σ²: its step log(χ²ₙ₋₁/(n − 1)) has a negative mean.")),
-        (((n - 1) / n) ** k, ("That is ((n − 1)/n)^k, the maximum-likelihood estimator's expected variance. Here the "
+        (expected_variance(k, n, "ml"), ("That is ((n − 1)/n)^k, the maximum-likelihood estimator's expected variance. Here the "
                               "estimator is unbiased and the question asks for the median; the two numbers are close "
                               "(both near e^(−k/n)) but come from different mechanisms.",
                               "Compute exp(k · E[log(χ²ₙ₋₁/(n − 1))]).")),
-        (math.exp(k * (step + math.log((n - 1) / n))),
+        (typical_variance(k, n, "ml"),
          ("That is the maximum-likelihood chain's median; with the unbiased estimator there is no (n − 1)/n factor.",
           "Only the random walk's drift is left.")),
         (k * step, ("That is the median of log σ², not of σ².", "Exponentiate.")),
