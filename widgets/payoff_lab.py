@@ -142,10 +142,9 @@ class PayoffLab:
         self.batch = W.ToggleButtons(options=[(str(b), b) for b in BATCH_SIZES], value=1024,
                                      description="latency at batch size", style=STYLE,
                                      tooltips=["one request at a time", "a large batch (throughput)"])
-        self.shown = W.ToggleButtons(options=self.setting_options(), value="claim", description="scatters show",
+        self.shown = W.ToggleButtons(options=self.setting_options(self.fraction.value), value="claim", description="scatters show",
                                      style=STYLE, tooltips=["the students' share of the training labels",
                                                             "the control: every student has the teacher's data"])
-        self.fraction.observe(lambda _: setattr(self.shown, "options", self.setting_options()), names="value")
         self.prediction = Prediction(QUESTION, SMALLER)
         self.controller = RunController(self.prepare, self.redraw)
         self.message = self.controller.message
@@ -182,8 +181,9 @@ class PayoffLab:
         self.widget = W.VBox([W.HBox([column, W.VBox([self.latency_fig, self.size_fig])]), self.table,
                               W.HTML("<hr>"), export])
 
-    def setting_options(self):
-        return [(setting(self.fraction.value), "claim"), ("all the labels (control)", "control")]
+    def setting_options(self, fraction):
+        """The toggle's labels, for the share the points on show were measured with."""
+        return [(setting(fraction), "claim"), ("all the labels (control)", "control")]
 
     def setting_points(self, which):
         """The teacher and the students of one setting ("claim" or "control") measured so far."""
@@ -207,6 +207,10 @@ class PayoffLab:
         runs = {(f, name): (f, *run) for f, rs in budgets.items() for name, run in rs.items()}
         self.points, self.models, self.teacher_name, self.exported = [], {}, self.teacher.value, None
         self.fractions = fractions
+        if self.shown.options[0][0] != setting(fractions[0]):  # relabelled only when a run uses a new share
+            shown = self.shown.value
+            self.shown.options = self.setting_options(fractions[0])
+            self.shown.value = shown
         self.export_choice.options, self.export_result.value = [], ""
         self.export_message.clear()
         self.export_choice.disabled = self.export_button.disabled = True
