@@ -1,5 +1,7 @@
 """wb.export: ONNX files that ONNX Runtime runs like PyTorch, an int8 version that keeps
 the accuracy, and bad input named."""
+import copy
+
 import pytest
 import torch
 
@@ -30,6 +32,56 @@ def test_onnx_runtime_matches_pytorch_at_any_batch_size(students, digits, tmp_pa
     for n in (1, 7):  # the batch dimension is dynamic, not the example's 2
         expected = wb.predict(students[arch], digits.test.x[:n])
         assert torch.allclose(wb.export.run(sess, digits.test.x[:n]), expected, atol=1e-4)
+
+
+@pytest.fixture
+def bf16_autocast(monkeypatch):
+    """wb.predict's CUDA path forced on the CPU: workbench.features runs models under
+    workbench.device.autocast, which is bf16 autocast on CUDA and nothing elsewhere; here
+    it is bf16 autocast on the CPU too."""
+    import workbench.features
+
+    monkeypatch.setattr(workbench.features, "autocast", lambda device: torch.autocast("cpu", dtype=torch.bfloat16))
+
+
+@pytest.mark.parametrize("arch", ["mlp", "cnn"])
+def test_onnx_is_compared_with_float32_pytorch_even_where_predict_runs_bf16(students, digits, tmp_path, bf16_autocast,
+                                                                            arch):
+    """On a GPU wb.predict runs under bf16 autocast; the ONNX file computes in float32.
+    Compared with bf16 logits, max_abs_diff read the rounding of bf16 (measured here with
+    bf16 forced on the CPU: 0.068 mlp, 0.103 cnn), not the export's error (float32: below 1e-4)."""
+    model = students[arch]
+    float32 = wb.export.float32_logits(model, digits.test.x)
+    bf16 = wb.predict(model, digits.test.x)
+    assert (bf16 - float32).abs().max() > 1e-3  # the forced path is on: predict's logits are bf16's
+    info = wb.export.onnx(model, tmp_path / f"{arch}.onnx", digits, int8=False)
+    assert info["max_abs_diff"] < 1e-4
+    float32_acc = (float32.argmax(1) == digits.test.y).float().mean().item()
+    assert info["test_acc"]["pytorch"] == float32_acc == info["test_acc"]["onnx"]
+
+
+def test_float32_logits_are_the_models_own_and_leave_it_as_it_was(students, digits):
+    model = students["cnn"]
+    model.train()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    logits = wb.export.float32_logits(model, digits.test.x[:50])
+    model.eval()
+    with torch.no_grad():
+        expected = model(digits.test.x[:50])
+    model.train()
+    assert logits.dtype == torch.float32 and torch.allclose(logits, expected, atol=1e-6)  # eval mode: BatchNorm
+    assert model.training and all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU here: the GPU export check needs one")
+def test_on_a_gpu_max_abs_diff_is_float32s(students, tmp_path):
+    """The model and the data on CUDA, where wb.predict uses bf16 autocast: the check must
+    still read float32's ~1e-6, not bf16's ~1e-2."""
+    cuda = wb.data.load("digits", device="cuda")
+    model = copy.deepcopy(students["cnn"]).cuda()
+    info = wb.export.onnx(model, tmp_path / "gpu.onnx", cuda, int8=False)
+    assert info["max_abs_diff"] < 1e-4
+    assert next(model.parameters()).is_cuda  # the caller's model stays where it was
 
 
 @pytest.mark.parametrize("arch", ["mlp", "cnn"])

@@ -10,15 +10,27 @@ from workbench.train import _batches
 FAST = wb.DistillConfig(temperature=4.0, alpha=0.9, epochs=3, batch_size=128)
 
 
+# mlp(32) distilled from digits/mlp-large with FAST for 10 epochs, seeds 0-5 measured: test accuracy 0.919-0.939,
+# mean 0.931, sd 0.007, so mean - 2 sd = 0.917; the KD term fell from 22.8-23.2 to 0.93-1.14 and validation
+# accuracy rose from 0.32-0.75 to 0.93-0.94 on every seed. Chance is 0.10.
+LEARNS_SEEDS, LEARNS_BAR = (0, 1, 2), 0.90
+
+
 def test_distill_records_both_loss_terms_and_learns(digits, teacher, student_factory):
-    events = []
-    res = wb.distill(student_factory(digits), teacher, digits, FAST.replace(epochs=10), callbacks=[events.append])
-    assert [e.epoch for e in events] == list(range(1, 11)) and all(e.kind == "epoch" for e in events)
-    assert len(res.history) == 10 and not res.stopped
-    assert {"epoch", "loss", "kd", "ce", "train_acc", "val_acc", "val_loss"} <= set(res.history[0])
-    first, last = res.history[0], res.history[-1]
-    assert last["kd"] < first["kd"] and last["val_acc"] > first["val_acc"]
-    assert res.metrics["test_acc"] > 0.85
+    """Over seeds 0-2: each run's KD term falls and its validation accuracy rises (a sign
+    test, 3 of 3), and the mean test accuracy clears 0.90, below the measured mean - 2 sd."""
+    accuracies = []
+    for seed in LEARNS_SEEDS:
+        events = []
+        res = wb.distill(student_factory(digits, seed), teacher, digits, FAST.replace(epochs=10, seed=seed),
+                         callbacks=[events.append])
+        assert [e.epoch for e in events] == list(range(1, 11)) and all(e.kind == "epoch" for e in events)
+        assert len(res.history) == 10 and not res.stopped
+        assert {"epoch", "loss", "kd", "ce", "train_acc", "val_acc", "val_loss"} <= set(res.history[0])
+        first, last = res.history[0], res.history[-1]
+        assert last["kd"] < first["kd"] and last["val_acc"] > first["val_acc"], seed
+        accuracies.append(res.metrics["test_acc"])
+    assert sum(accuracies) / len(accuracies) > LEARNS_BAR, accuracies
     # top-1 agreement on the test set, counted here (not accuracy, not on another split)
     same = wb.predict(res.student, digits.test.x).argmax(1) == wb.predict(teacher, digits.test.x).argmax(1)
     assert res.metrics["test_agreement"] == pytest.approx(same.sum().item() / len(digits.test), abs=1e-7)
@@ -98,9 +110,15 @@ def test_a_class_left_out_of_the_transfer_set_is_still_learned_from_dark_knowled
     threes = digits.test.y == 3
     recall = lambda m: (wb.predict(m, digits.test.x[threes]).argmax(1) == 3).float().mean().item()
     assert sorted(left_out_runs) == [0, 1, 2]
-    for runs in left_out_runs.values():
-        assert recall(runs["hard labels"].student) == 0.0
-        assert recall(runs["distilled"].student) > 0.5
+    # measured over seeds 0-5: distilled recall of the 37 test 3s 0.892 on every seed (33 of 37; sd 0), hard
+    # labels 0.0 on every seed (a class never seen as a label is never predicted). Claim: the distilled student
+    # beats the hard-label one on each seed (sign test, 3 of 3) and its mean recall - 2 sd clears 0.5.
+    distilled = [recall(runs["distilled"].student) for runs in left_out_runs.values()]
+    hard = [recall(runs["hard labels"].student) for runs in left_out_runs.values()]
+    assert all(d > h for d, h in zip(distilled, hard)) and max(hard) == 0.0
+    mean = sum(distilled) / len(distilled)
+    sd = (sum((d - mean) ** 2 for d in distilled) / (len(distilled) - 1)) ** 0.5
+    assert mean - 2 * sd > 0.5, distilled
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])

@@ -24,7 +24,7 @@ from .response_loss import cross_entropies_and_grad
 from .teacher_outputs import TeacherOutputs
 
 GATHER = 8  # batches whose rows are gathered at once (see _epoch)
-DIVERGED = 1000.0  # a loss this many times the first step's (or NaN, or inf) ends the run as diverged
+DIVERGED = 1000.0  # a loss this many times the scale a run started from (or NaN, or inf) ends it: divergence_limit
 
 
 @dataclass
@@ -44,8 +44,8 @@ class Result:
     metrics: dict = field(default_factory=dict)  # final: train/val/test accuracy, ...
     stopped: bool = False
     regressors: torch.nn.ModuleList = None  # FitNets regressors, one per hint layer pair
-    diverged: dict = None  # {"epoch", "step", "loss"}: the step whose loss was NaN, inf or over DIVERGED x the
-    # first step's; the run ended there (lower the learning rate)
+    diverged: dict = None  # {"epoch", "step", "loss", "limit", "lr", "message"}: the step whose loss was NaN, inf
+    # or over `limit` (divergence_limit); the run ended there (lower the learning rate)
 
 
 def _check_run(model, splits, cfg, teacher):
@@ -85,6 +85,32 @@ def _epoch(train, response, targets, batch_size, generator, drop_single):
             yield x[b], y[b], response_targets[..., b], teacher.rows(b) if teacher is not None else None
 
 
+def divergence_limit(first_loss, num_classes):
+    """The loss above which a run has diverged: DIVERGED (1000) times the scale it started
+    from, the larger of its first step's loss and ln C, the cross-entropy of a uniform
+    guess over the C classes (where a classifier's loss starts). Three orders of magnitude
+    above that is no noisy step but updates that overshoot and feed on themselves.
+
+    Why not a ratio to the first loss alone: distillation's loss can start at zero. The KD
+    term is a KL divergence, >= 0 in exact arithmetic, but computed as T² · soft
+    cross-entropy − T² · the teacher's entropy it is ±T² · 1e-7 or so in float32: a student
+    that starts as a copy of its teacher reads 0, −2e-6, +8e-6 from step to step. A loss
+    at or below zero is rounding, never divergence; a non-finite loss always is."""
+    return DIVERGED * max(first_loss, math.log(num_classes))
+
+
+def _diverged(epoch, step, loss, limit, lr):
+    """Result.diverged for a step whose loss is non-finite or over `limit`, with the message
+    a learner reads: where, the value seen, the limit and the learning rate to lower."""
+    if not math.isfinite(loss):
+        seen = f"the loss became {loss} at epoch {epoch}, step {step}"
+    else:
+        seen = (f"the loss reached {loss:.3g} at epoch {epoch}, step {step}, over {limit:.3g} ({DIVERGED:g} times "
+                f"the scale the run started from)")
+    message = f"{seen}: lr={lr:g} makes the updates overshoot and grow; lower the learning rate (try lr={lr / 10:g})"
+    return {"epoch": epoch, "step": step, "loss": loss, "limit": limit, "lr": lr, "message": message}
+
+
 def _evaluate(model, split):
     logits = predict(model, split.x)
     return {"acc": (logits.argmax(1) == split.y).float().mean().item(),
@@ -122,11 +148,15 @@ def steps(student, splits, cfg, teacher=None, stop=None):
     response = Response(train.y, splits.num_classes, cfg, soft=targets is not None and targets.soft)
 
     params = [p for p in student.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("student has no trainable parameters (requires_grad is False on all of them, as on a "
+                         "teacher from wb.teachers.get): call student.requires_grad_(True) to train it")
     if terms is not None:
         params += list(terms.regressors.parameters())  # trained with the student
-    opt = Optimizer(cfg, params, device)
+    opt = Optimizer(cfg, params)
     gen = torch.Generator().manual_seed(cfg.seed)
     result, step, t0 = Result(student), 0, time.perf_counter()
+    limit = math.inf  # divergence_limit, from the first step's loss
     result.regressors = terms.regressors if terms is not None else None
     term_weights = {name: torch.tensor(w, device=device) for name, w in
                     (("feature", cfg.feature_weight), ("relation", cfg.relation_weight))}
@@ -149,9 +179,10 @@ def steps(student, splits, cfg, teacher=None, stop=None):
                     numbers = torch.cat([ces, torch.stack([hits, *entropy, *extra.values()])]).tolist()
                 batch, hits = response.history_row(numbers, list(extra))
                 value = batch["loss"]
-                first = value if step == 0 else first
-                if not math.isfinite(value) or value > DIVERGED * first:  # stepping on only makes it worse
-                    result.diverged = {"epoch": epoch, "step": step + 1, "loss": value}
+                if step == 0 and math.isfinite(value):
+                    limit = divergence_limit(value, splits.num_classes)
+                if not math.isfinite(value) or value > limit:  # stepping on only makes it worse
+                    result.diverged = _diverged(epoch, step + 1, value, limit, cfg.lr)
                     break
                 for param in params:  # = opt.zero_grad(set_to_none=True), without its ~30 µs profiler wrapper
                     param.grad = None
