@@ -186,7 +186,8 @@ def check_diverged(results):
         d = getattr(res, "diverged", None)
         if d:
             raise ValueError(f"The {name} run diverged: its loss reached {d['loss']:.3g} at epoch {d['epoch']}, "
-                             f"step {d['step']}, and training stopped there. Lower the learning rate and run again.")
+                             f"step {d['step']}, and training stopped there. Lower the learning rate "
+                             f"(it was {d.get('lr', '?')}) and run again.")
 
 
 def lockstep(runs, on_event, total_steps):
