@@ -2,6 +2,8 @@
 accuracy-cost front, over seeds; the control (all the labels, the teacher's data) says what
 is left of the claim; every "best" is chosen on validation; the points and the front are
 what they say."""
+import math
+import statistics
 import threading
 
 import pytest
@@ -9,7 +11,26 @@ import pytest
 import workbench as wb
 from workbench.train import run
 
-SEEDS = (0, 1, 2)
+SEEDS = (0, 1, 2, 3, 4, 5)  # six seeds: both budgets train in about 40 s on two cores
+
+
+def mean_and_sd(values):
+    """Mean and sample standard deviation (1/(n-1)) of a list of numbers."""
+    values = list(values)
+    return statistics.mean(values), statistics.stdev(values)
+
+
+def above(values, bar):
+    """Whether the mean of `values` (one per seed) is above `bar` by twice their
+    seed-to-seed standard deviation: an effect larger than its spread, not one seed's luck."""
+    mean, sd = mean_and_sd(values)
+    return mean - 2 * sd > bar
+
+
+def width_steps(r):
+    """How many halvings of the width the smallest distilled student as good on validation
+    saves against the best hard-label one (log2 of their widths' ratio; 0 when none matches)."""
+    return math.log2(r["hard"]["width"] / r["match"]["width"]) if r["match"] else 0.0
 
 
 def train_points(digits, teacher, fraction, seed):
@@ -32,37 +53,53 @@ def budgets(digits):
 
 
 def test_distilled_students_beat_hard_label_ones_of_every_width_from_16(budgets):
-    for seed, points in budgets[wb.payoff.FRACTION].items():
-        acc = {p["name"]: p["test_acc"] for p in points}
-        for width in wb.payoff.WIDTHS[1:]:
-            gap = acc[f"distilled, mlp({width})"] - acc[f"hard labels, mlp({width})"]
-            assert gap > 0.02, (seed, width, gap)  # measured 0.028 to 0.069
+    """Paired by seed (same data, same initial weights): distilled minus hard-label test
+    accuracy, for each width. Measured over seeds 0-5 (0-7 and 9 in brackets):
+      mlp(16)  0.069 0.061 0.039 0.017 0.031 0.061  mean 0.046 sd 0.021 (9 seeds: 0.051, 0.019)
+      mlp(32)  0.050 0.064 0.028 0.014 0.031 0.042  mean 0.038 sd 0.018 (0.036, 0.015)
+      mlp(64)  0.061 0.053 0.036 0.042 0.056 0.042  mean 0.048 sd 0.010 (0.051, 0.011)
+      mlp(128) 0.067 0.039 0.033 0.033 0.058 0.056  mean 0.048 sd 0.014 (0.049, 0.013)
+    mlp(8) is not claimed: -0.100 to +0.086 over the nine seeds, mean 0.006, sd 0.059.
+    mean - 2 sd: 0.005, 0.003, 0.029 and 0.019 above 0 (seeds 0-5)."""
+    for width in wb.payoff.WIDTHS[1:]:
+        gaps = []
+        for points in budgets[wb.payoff.FRACTION].values():
+            acc = {p["name"]: p["test_acc"] for p in points}
+            gaps.append(acc[f"distilled, mlp({width})"] - acc[f"hard labels, mlp({width})"])
+        assert above(gaps, 0), (width, gaps)
 
 
-def test_on_10_percent_a_distilled_student_a_quarter_the_width_matches_the_best_hard_label_one(budgets):
-    for seed, points in budgets[wb.payoff.FRACTION].items():
-        r = wb.payoff.payoff(points)  # every choice on validation
-        hard, match = r["hard"]["width"], r["match"] and r["match"]["width"]
-        # measured (best hard-label against smallest distilled as good): 128 vs 16, 128 vs 8, 64 vs 16,
-        # i.e. 7.9, 15.8 and 4.0 times fewer parameters
-        assert match is not None and hard >= 4 * match, (seed, hard, match)
-        assert r["gap"] > 0.02, (seed, r["gap"])  # best distilled - best hard-label test accuracy: +0.036 to +0.067
+def test_on_10_percent_a_narrower_distilled_student_matches_the_best_hard_label_one(budgets):
+    results = [wb.payoff.payoff(points) for points in budgets[wb.payoff.FRACTION].values()]  # every choice on validation
+    # measured (best hard-label against smallest distilled as good), seeds 0-5: 128 vs 16, 128 vs 8, 64 vs 16,
+    # 64 vs 32, 128 vs 64, 64 vs 32, i.e. 7.9, 15.8, 4.0, 2.0, 2.0 and 2.0 times fewer parameters (seeds 6, 7, 9:
+    # 64 vs 16, 128 vs 16, 32 vs 16). Width steps saved: 3, 4, 2, 1, 1, 1, mean 2.0, sd 1.3: "narrower" holds
+    # in every seed (a sign test: 6 of 6, p = 1/64 if it went either way), "a quarter" does not hold over seeds.
+    assert all(width_steps(r) >= 1 for r in results), [(r["hard"]["width"], r["match"]) for r in results]
+    # best distilled - best hard-label test accuracy: 0.067 0.039 0.036 0.042 0.056 0.044, mean 0.047, sd 0.012
+    assert above([r["gap"] for r in results], 0.02), [r["gap"] for r in results]
 
 
 def test_the_control_on_the_teachers_data_takes_most_of_the_payoff_away(budgets):
-    for seed in SEEDS:
-        claim = wb.payoff.payoff(budgets[wb.payoff.FRACTION][seed])
-        control = wb.payoff.payoff(budgets[wb.payoff.CONTROL_FRACTION][seed])
-        hard, match = control["hard"]["width"], control["match"] and control["match"]["width"]
-        # measured on all the labels: the smallest distilled student as good on validation is as wide as the best
-        # hard-label one or wider (128 vs 128, 32 vs 64, 32 vs 64): no saving. One width step of margin:
-        assert match is None or 2 * match >= hard, (seed, hard, match)
-        # the best distilled student's lead: +0.005, +0.014, +0.011 on all the labels against +0.067, +0.039,
-        # +0.036 on 10% of them (paired differences 0.062, 0.025, 0.025)
-        assert control["gap"] < 0.03 and claim["gap"] - control["gap"] > 0.01, (seed, claim["gap"], control["gap"])
-        # with every label a hard-label student beats the best distilled student of 10%: 0.964 against 0.953,
-        # 0.958 against 0.931, 0.961 against 0.919
-        assert control["hard"]["test_acc"] > claim["distilled"]["test_acc"], seed
+    claim = [wb.payoff.payoff(budgets[wb.payoff.FRACTION][seed]) for seed in SEEDS]
+    control = [wb.payoff.payoff(budgets[wb.payoff.CONTROL_FRACTION][seed]) for seed in SEEDS]
+    # width steps saved on all the labels, seeds 0-5: 0, -1, -1, +1, -1, +1 (128 vs 128, 32 vs 64, 32 vs 64, 128 vs 64,
+    # 32 vs 64, 128 vs 64); on 10%: 3, 4, 2, 1, 1, 1. Paired, the claim saves more in 4 seeds, as much in 2, less
+    # in none: the saving comes from the small data budget, not from distillation as such
+    saved = [width_steps(c) - width_steps(k) for c, k in zip(claim, control)]
+    assert min(saved) >= 0 and sum(s > 0 for s in saved) > len(saved) / 2, saved
+    # the best distilled student's lead on all the labels: 0.006 0.014 0.011 0.003 0.008 0.014, mean 0.009, sd 0.004;
+    # it stays under 3 points with twice its spread to spare
+    leads = [k["gap"] for k in control]
+    mean, sd = mean_and_sd(leads)
+    assert mean + 2 * sd < 0.03, leads
+    # paired, 10% minus all the labels: 0.061 0.025 0.025 0.039 0.047 0.031, mean 0.038, sd 0.014
+    assert above([c["gap"] - k["gap"] for c, k in zip(claim, control)], 0)
+    # with every label a hard-label student beats the best distilled student of 10%: by 0.011 0.028 0.042 0.022
+    # 0.011 0.033 (mean 0.025, sd 0.012; mean - 2 sd is only 0.0001, so a sign test: 6 of 6 seeds, p = 1/64)
+    assert all(k["hard"]["test_acc"] > c["distilled"]["test_acc"] for c, k in zip(claim, control)), \
+        [(k["hard"]["test_acc"], c["distilled"]["test_acc"]) for c, k in zip(claim, control)]
+
 
 def test_compare_measures_the_teacher_and_every_student(digits):
     teacher = wb.teachers.get("digits/cnn")

@@ -8,6 +8,7 @@ import pathlib
 import re
 
 import pytest
+import torch
 
 import workbench as wb
 from widgets import PayoffLab, plots, url_settings
@@ -27,6 +28,12 @@ def point(kind, width, acc, latency=(2e-5, 1e-4), val=None, fraction=0.1):
 POINTS = [point("teacher", None, 0.99, (1e-4, 2e-2)),
           point("hard labels", 8, 0.70), point("hard labels", 16, 0.80), point("hard labels", 32, 0.78),
           point("distilled", 8, 0.81, (2.5e-5, 9e-5)), point("distilled", 16, 0.90), point("distilled", 32, 0.92)]
+
+
+def accuracy_of(model, split):
+    """The share of `split` that `model` classifies right, computed here from its logits."""
+    with torch.no_grad():
+        return (model(split.x).argmax(1) == split.y).double().mean().item()
 
 
 def traces(fig):
@@ -135,8 +142,14 @@ def test_a_run_measures_every_model_in_both_settings_and_fills_figures_table_and
     names = ["hard labels, mlp(8)", "distilled, mlp(8)", "hard labels, mlp(32)", "distilled, mlp(32)"]
     assert [(p["name"], p.get("fraction")) for p in lab.points] == \
         [("teacher", None)] + [(n, 0.1) for n in names] + [(n, 1.0) for n in names]
-    assert all(0 < p["val_acc"] <= 1 and 0 < p["test_acc"] <= 1 and set(p["latency_s"]) == {1, 1024}
-               for p in lab.points)
+    # each point's accuracies are its own model's, on validation and on test (a control student is not its
+    # claim twin: same network, other weights)
+    models = [lab.teacher_model()] + [lab.models[f"{p['name']}, {setting}"] for setting in ("10% of the labels",
+                                                                              "all the labels") for p in lab.points[1:5]]
+    measured = [acc for p in lab.points for acc in (p["val_acc"], p["test_acc"])]
+    own = [accuracy_of(m, split) for m in models for split in (lab.splits.val, lab.splits.test)]
+    assert measured == pytest.approx(own, abs=1e-6)  # one image is 1/360 of a split
+    assert all(set(p["latency_s"]) == {1, 1024} for p in lab.points)
     assert lab.points[0]["parameters"] == wb.footprint.parameters(lab.teacher_model())
     # a control student is the same network as the claim's student of its kind and width: it takes its latency
     assert [p["latency_s"] for p in lab.points[5:]] == [p["latency_s"] for p in lab.points[1:5]]

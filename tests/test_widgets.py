@@ -1,6 +1,5 @@
 """Widget logic without a browser: controls in, figure data out."""
 import asyncio
-import time
 
 import pytest
 import torch
@@ -153,24 +152,37 @@ def test_stop_answers_within_a_step_and_a_second_run_is_refused(digits):
 
 
 def test_the_controller_shows_errors_raised_during_a_run_and_throttles_redraws():
-    drawn = []
+    """2000 steps of 1 ms on a fake clock (the controller's own `clock`), then a failure:
+    redraws at most one per min_interval (0.2 s, longer than a work slice, so that it is
+    min_interval that spaces them), yet one at the end of the first slice after each is due,
+    and one after the failure showing what was trained before it."""
+    now = [0.0]
+    drawn = []  # (clock, fraction done shown) at each redraw
 
     def prepare(stop):
         def work():
             for i in range(2000):
-                yield i / 2000
+                now[0] += 0.001
+                yield (i + 1) / 2000
             raise RuntimeError("the engine broke")
         return work()
 
-    rc = RunController(prepare, lambda: drawn.append(1), min_interval=0.05)
-    t0 = time.perf_counter()
+    rc = RunController(prepare, lambda: drawn.append((now[0], rc.progress.value)), min_interval=0.2)
+    rc.clock = lambda: now[0]
+    rc.pause = 0  # no real sleeps between slices: nothing here depends on this machine's speed
+    assert rc.min_interval > rc.work_slice
     rc.start()
-    elapsed = time.perf_counter() - t0
     assert rc.message.text == "⚠ RuntimeError: the engine broke"
     assert not rc.run_button.disabled and rc.stop_button.disabled
-    # 2000 tiny steps, but at most one redraw per min_interval, and one after the failure
-    # (what was trained before it is drawn)
-    assert 2 <= rc.redraws == len(drawn) <= elapsed / 0.05 + 2
+    assert rc.redraws == len(drawn)
+    during, after = [t for t, _ in drawn[:-1]], drawn[-1]
+    assert len(during) >= 2 and during[0] == pytest.approx(0.001), drawn  # from the first step on
+    gaps = [b - a for a, b in zip(during, during[1:])]
+    assert min(gaps) >= rc.min_interval - 1e-9, gaps  # throttled
+    # but drawn through the run: again as soon as a slice ends after a redraw is due
+    late = rc.min_interval + rc.work_slice + 0.0015  # 1.5 steps for the float sums of 0.001
+    assert max(gaps) <= late and 2.0 - during[-1] <= late, during  # measured: 0.200-0.204 apart, last at 1.818
+    assert after == (pytest.approx(2.0), 1.0), drawn[-3:]  # the failure's redraw: all 2000 steps done
 
 
 def test_feature_lab_runs_two_students_and_tracks_cka_and_projections(digits):
