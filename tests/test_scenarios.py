@@ -23,10 +23,10 @@ def lab(digits):
     return DistillationLab(digits)
 
 
-def each_seed(lab, scenario, **overrides):
+def each_seed(lab, scenario, seeds=SEEDS, **overrides):
     """Choose the scenario from the lab's menu (then any overrides), run it for each seed,
     and yield the lab after each run."""
-    for seed in SEEDS:
+    for seed in seeds:
         lab.picker.menu.value = "(choose one)"
         lab.picker.menu.value = scenario
         for control, value in overrides.items():
@@ -39,10 +39,10 @@ def each_seed(lab, scenario, **overrides):
         yield lab
 
 
-def runs(lab, scenario, **overrides):
+def runs(lab, scenario, seeds=SEEDS, **overrides):
     """[(distilled row, hard-label row, per-class accuracy)] for each seed."""
     return [(lab.rows["student, distilled"], lab.rows["student, hard labels"], dict(lab.per_class))
-            for lab in each_seed(lab, scenario, **overrides)]
+            for lab in each_seed(lab, scenario, seeds, **overrides)]
 
 
 def gains(results):
@@ -54,11 +54,30 @@ def test_every_scenario_is_tested():
                               "over-confident teacher", "alpha = 0"}
 
 
-def test_the_default_shows_distillation_helping_by_more_than_the_seed_spread(lab):
-    results = runs(lab, "small data (the default)")
-    hard = [h["accuracy"] for _, h, _ in results]
-    assert min(gains(results)) > 0.02
-    assert statistics.mean(gains(results)) > max(hard) - min(hard)  # beyond seed-to-seed noise
+DEFAULT_SEEDS = range(6)  # the default's gain is asserted paired by seed over seeds 0-5
+
+
+def test_the_default_shows_distillation_helping_paired_by_seed(lab):
+    """Distilled minus hard-label test accuracy, the same seed (same initial weights, same
+    108 images, same batches). Measured, seeds 0-5: +5.0, +6.4, +2.8, +1.4, +3.1, +4.2 points
+    (mean +3.8, sd 1.8); the hard-label student alone ranges 0.867-0.917 over those seeds,
+    wider than the smallest gains, so only the paired differences show the effect. Each
+    seed's gain above a point is the scenario's promise (judged in each_seed); the mean must
+    stand three standard errors (2.2 points at that sd) above zero. Also the small MLP teacher,
+    digits/mlp-small, against the CNN on the same seed: +2.2, +1.4, +2.8, +1.7, +2.8, +2.8
+    points more (mean +2.3, sd 0.6); bounds under the smallest by about the sd."""
+    results = runs(lab, "small data (the default)", DEFAULT_SEEDS)
+    paired = gains(results)
+    assert min(paired) > 0.01
+    assert statistics.mean(paired) > 3 * statistics.stdev(paired) / len(paired) ** 0.5
+    small = []
+    for seed, (d, _, _) in zip(DEFAULT_SEEDS, results):  # the same students, taught by digits/mlp-small
+        lab.seed.value = seed
+        cfg = lab.config()
+        res = wb.distill(lab.build_student(seed), wb.teachers.get("digits/mlp-small", device=lab.splits.train.x.device),
+                         lab.transfer_set(cfg), cfg)
+        small.append(wb.analysis.accuracy(wb.predict(res.student, lab.splits.test.x), lab.splits.test.y) - d["accuracy"])
+    assert min(small) > 0.005 and statistics.mean(small) > 0.01, small
     lab.scenario.value = "(choose one)"
     fresh = DistillationLab(lab.splits)  # a fresh lab starts at the default scenario's settings
     assert (fresh.teacher.value, fresh.fraction.value, fresh.epochs.value) == ("digits/cnn", 0.1, 150)
