@@ -121,3 +121,17 @@ def test_two_answer_scatter_puts_one_point_per_fact_and_the_truth_as_a_star():
     assert names == ["q1 + q2 = 1", "a", "b", "truth"]
     assert list(fig.data[2].x) == pytest.approx([0.98, 0.0]) and list(fig.data[2].y) == pytest.approx([0.0, 0.97])
     assert (fig.data[3].x[0], fig.data[3].y[0]) == (0.6, 0.4) and fig.data[3].marker.symbol == "star"
+
+
+@pytest.mark.parametrize("accuracy, expected", [(0.96, 0), (0.9, 0), (0.89, 1), (0.72, 1), (0.65, 1), (0.6, 2)])
+def test_the_reverse_kl_scenario_judges_the_runs_fact_accuracy_by_the_tested_bands(accuracy, expected):
+    """The bands are llm_lab.LEARNED_ALL and LEARNED_FEW, which tests/test_llm.py asserts over seeds."""
+    from types import SimpleNamespace
+    lab = SimpleNamespace(run_seed=4, final={"white-box": {"fact_accuracy": accuracy, "one_answer_accuracy": 0.8,
+                                                           "second_kept_when_right": 0.4}})
+    said, judged = llm_lab.judge_learned(lab)
+    assert judged == llm_lab.LEARNED[expected]
+    assert said == (f"This run (seed 4): the white-box student knows {accuracy:.0%} of the facts and 80% of the "
+                    "one-answer facts; it keeps the 40% answer on 40% of the 60/40 facts it got right")
+    scenario = llm_lab.SCENARIOS["reverse KL"]
+    assert scenario.judge is llm_lab.judge_learned and scenario.expected == llm_lab.LEARNED[1]

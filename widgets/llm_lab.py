@@ -3,9 +3,9 @@
 Both start from the same base student (it speaks the facts language but knows none of
 its facts) and spend the same number of teacher queries. The curves show KL to the
 truth and rare-subject coverage against the queries spent; the bars show one 60/40
-fact as the truth, the teacher and both students see it, redrawn as they learn: with
-forward KL the white-box student keeps both answers (mean-seeking), with reverse KL it
-tends to keep one (mode-seeking)."""
+fact as the truth, the teacher and both students see it, redrawn as they learn. With
+reverse KL on the default budget the white-box student learns fewer facts than with
+forward KL (notebook 05 compares the two at equal fact accuracy)."""
 import ipywidgets as W
 
 import workbench as wb
@@ -35,7 +35,10 @@ DEFAULTS = dict(queries=wb.llm.LLMConfig.queries, access="full logits", k=5, los
                 on_policy=0.0, temperature=1.0, steps=wb.llm.LLMConfig.steps)
 KL = ("the white-box student, by far: under half the other's KL", "the white-box student, by a little",
       "about the same (within 0.05 nats)", "the black-box student")
-KEPT = ("over 80%, as with forward KL", "between 30% and 80%", "under 30%: it keeps only the 60% answer")
+LEARNED = ("0.90 or more, as with forward KL: reverse KL only changes what happens to second answers",
+           "between 0.65 and 0.90: on this budget it learns fewer facts, one-answer facts too",
+           "under 0.65: committing to one answer costs it most of the two-answer facts")
+LEARNED_ALL, LEARNED_FEW = 0.9, 0.65  # the bands of LEARNED; tests/test_llm.py asserts the runs against them
 
 
 def judge_kl(lab):
@@ -46,12 +49,14 @@ def judge_kl(lab):
     return said, KL[0] if w < 0.5 * b else KL[1] if b - w > 0.05 else KL[3] if w - b > 0.05 else KL[2]
 
 
-def judge_kept(lab):
-    """Which of KEPT the white-box student's share of second answers kept bears out."""
-    kept = lab.final["white-box"]["second_mode_coverage"]
-    said = (f"This run (seed {lab.run_seed}): the white-box student keeps the 40% answer of {kept:.0%} of the "
-            f"60/40 facts")
-    return said, KEPT[0] if kept > 0.8 else KEPT[2] if kept < 0.3 else KEPT[1]
+def judge_learned(lab):
+    """Which of LEARNED the white-box student's fact accuracy bears out."""
+    m = lab.final["white-box"]
+    acc = m["fact_accuracy"]
+    said = (f"This run (seed {lab.run_seed}): the white-box student knows {acc:.0%} of the facts and "
+            f"{m['one_answer_accuracy']:.0%} of the one-answer facts; it keeps the 40% answer on "
+            f"{m['second_kept_when_right']:.0%} of the 60/40 facts it got right")
+    return said, LEARNED[0] if acc >= LEARNED_ALL else LEARNED[2] if acc < LEARNED_FEW else LEARNED[1]
 
 
 # the outcomes are asserted over seeds 0-2 in tests/test_llm.py (the `lessons` fixture runs these settings)
@@ -63,10 +68,16 @@ SCENARIOS = {
         "for the black-box one", judge_kl),
     "reverse KL": Scenario(
         {"loss": "reverse KL (mode-seeking)"},
-        "The white-box student now learns by reverse KL. For what share of the 60/40 facts will it keep the "
-        "40% answer?", KEPT, KEPT[1],
-        "Mode-seeking: over seeds 0-2 the white-box student keeps the 40% answer of only 40-55% of the 60/40 "
-        "facts, where forward KL keeps 85-98%", judge_kept),
+        "The white-box student now learns by reverse KL, on the same 1,200 queries and 500 steps. With forward "
+        "KL it knows 94-96% of the facts. What share of the facts will it know now (fact accuracy)?",
+        LEARNED, LEARNED[1],
+        "Over seeds 0-2 the reverse-KL student knows 72-77% of the facts and only 82% of the one-answer facts, "
+        "where there is no second answer to drop: on this budget it learned less (KL to the truth 2.1-2.5 nats "
+        "against 0.15-0.27). So its lower share of second answers kept (45-48% against 85-98%) is largely a "
+        "student that learned less: a forward-KL student stopped at 200 steps, which knows as many facts, also "
+        "keeps fewer (64-67% of the 60/40 facts it got right, against 86-100% at 500 steps). The reverse-KL "
+        "student keeps 33-45% there; that remaining gap, the part mode-seeking could explain, varies with the "
+        "seed (notebook 05 runs the control)", judge_learned),
 }
 OWN = Scenario({}, "Which student will end closer to the truth (lower KL)?", KL, None, "", judge_kl)
 
