@@ -9,6 +9,7 @@ from widgets import CollapseLab, plots
 from widgets.app import TABS
 from widgets.collapse_lab import chains
 from widgets.live import live, refresh
+from workbench.collapse import digits
 
 
 def test_a_run_draws_one_chain_per_policy_as_the_engine_computes_them():
@@ -63,6 +64,21 @@ def test_the_setting_brings_its_defaults_and_its_own_controls():
     assert lab.policy.layout.display == "none"
     lab.compare.value = "one chain"
     assert lab.policy.layout.display is None and lab.share.layout.display is None
+
+
+def test_every_digits_label_kind_reaches_the_engine():
+    lab = CollapseLab("digits")
+    assert list(lab.labels.options) == list(digits.LABELS)  # every kind the engine has, argmax included
+    for kind in lab.labels.options:
+        lab.labels.value = kind
+        assert {r["labels"] for r in lab.runs().values()} == {kind}
+    lab.compare.value, lab.policy.value, lab.share.value = "one chain", "replace", 0.0
+    lab.generations.value, lab.samples.value, lab.labels.value = 2, 64, "argmax"
+    lab.controller.start()
+    assert lab.message.text == "Done."
+    engine = wb.collapse.run("digits", generations=2, samples=64, labels="argmax")
+    for shown, row in zip(lab.histories["replace, 0% real"], engine, strict=True):
+        assert shown["test_acc"] == row["test_acc"] and shown["class_probs"] == pytest.approx(row["class_probs"])
 
 
 @pytest.mark.parametrize("control, value, words", [

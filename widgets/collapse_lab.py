@@ -123,7 +123,10 @@ SCENARIOS = {
         "Each digit classifier learns from the labels the previous one gave (7, 8 and 9 are rare). At the last "
         "generation, how will the recall of 7-9 under replace compare?", RECALL, RECALL[0],
         "Each classifier learns the previous one's labels: under replace the rare digits are recognised less "
-        "and less, while accumulating the real labels holds them", judge_recall),
+        "and less, while accumulating the real labels holds them. Notebook 06 runs the controls: with balanced "
+        "classes the replace chain still falls, with argmax or soft labels in place of sampled ones it falls far "
+        "less, so the driver is the noise of the sampled labels, compounding. Try labels 'argmax' or 'soft'",
+        judge_recall),
     "language models (about 35 s)": Scenario(
         {"setting": "lm", "samples": L.samples, "generations": 3},
         "Each tiny GPT learns from text the previous one wrote. Under replace, what happens to the perplexity "
@@ -171,8 +174,10 @@ class CollapseLab:
                                  layout=W.Layout(width="260px"))
         self.share = W.FloatSlider(value=0.2, min=0.0, max=1.0, step=0.05, description="real-data share",
                                    continuous_update=False, style=style, layout=W.Layout(width="360px"))
-        self.labels = W.ToggleButtons(options=["hard", "soft"], description="labels", style=style,
-                                      tooltips=["one class sampled from softmax(z/T) per image", "softmax(z/T) itself"])
+        self.labels = W.ToggleButtons(options=["hard", "argmax", "soft"], description="labels", style=style,
+                                      tooltips=["one class sampled from softmax(z/T) per image",
+                                                "the top class of each image (no sampling; T makes no difference)",
+                                                "softmax(z/T) itself"])
         self.seed = W.IntText(value=seed, description="seed", style=style, layout=W.Layout(width="200px"))
         self.controller = RunController(self.prepare, self.redraw)
         self.message = self.controller.message
