@@ -6,7 +6,7 @@ PORT ?= 8866
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.kd-workbench-installed
 
-.PHONY: app classroom test lab bench install teachers clean
+.PHONY: app classroom test test-gpu lab bench bench-gpu install teachers clean
 
 install: $(STAMP)
 
@@ -45,12 +45,28 @@ lab: install
 test: install
 	KD_WORKBENCH_STRICT=1 $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
 
+# The engine's tests on the GPU: every test file that imports no widgets and no browser
+# test (tests/test_gpu*.py among them), with the tests' default device and the shared
+# digits and teacher fixtures on cuda (KD_WORKBENCH_TEST_DEVICE, tests/conftest.py).
+# Notebooks are not run. Without a CUDA device: one line saying so, exit status 0.
+UI_TESTS = $(shell grep -lE "^\s*(from|import) (widgets|test_browser|playwright)\b" tests/test_*.py)
+ENGINE_TESTS = $(filter-out $(UI_TESTS),$(wildcard tests/test_*.py))
+test-gpu: install
+	@if $(BIN)/python -c "import sys, torch; sys.exit(not torch.cuda.is_available())"; then \
+	  KD_WORKBENCH_STRICT=1 KD_WORKBENCH_TEST_DEVICE=cuda $(BIN)/python -m pytest $(ENGINE_TESTS) -p no:cacheprovider; \
+	else echo "make test-gpu: skipped, no CUDA device on this machine (torch.cuda.is_available() is False)"; fi
+
 bench: install
 	$(BIN)/python bench/bench.py
 	$(BIN)/python bench/bench_app.py
 	$(BIN)/python bench/bench_llm.py
 	$(BIN)/python bench/bench_collapse.py
 	$(BIN)/python bench/bench_payoff.py
+	$(BIN)/python bench/gpu.py
+
+# MNIST and CIFAR-10 epochs on the GPU, hard-label and distilled (skips with one line without one)
+bench-gpu: install
+	$(BIN)/python bench/gpu.py
 
 teachers: install
 	$(BIN)/python -m workbench.teachers build

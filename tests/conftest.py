@@ -9,22 +9,40 @@ import workbench as wb
 # a notebook's "check yourself" claim that does not hold fails its test (ex.check_claim)
 os.environ.setdefault("KD_WORKBENCH_STRICT", "1")
 
+# The device the tests run on: the CPU, whatever KD_WORKBENCH_DEVICE says outside, unless
+# KD_WORKBENCH_TEST_DEVICE=cuda (`make test-gpu`) asks for the GPU.
+TEST_DEVICES = ("cpu", "cuda")
+TEST_DEVICE = os.environ.get("KD_WORKBENCH_TEST_DEVICE", "cpu")
+NO_CUDA = ("KD_WORKBENCH_TEST_DEVICE=cuda, but this machine has no CUDA device (torch.cuda.is_available() is "
+           "False): GPU tests skipped, nothing ran")
+
+
+def pytest_configure(config):
+    """A GPU run on a machine without one stops here with one line, rather than run on the CPU
+    and pass as if it had been on the GPU. Exit status 0: nothing failed, nothing ran."""
+    if TEST_DEVICE.split(":")[0] not in TEST_DEVICES:
+        raise pytest.UsageError(f"KD_WORKBENCH_TEST_DEVICE must be one of {list(TEST_DEVICES)} "
+                                f"(with an index if you like, 'cuda:1'), got {TEST_DEVICE!r}")
+    if TEST_DEVICE.startswith("cuda") and not torch.cuda.is_available():
+        pytest.exit(NO_CUDA, returncode=0)
+
 
 @pytest.fixture(autouse=True)
-def cpu_and_private_cache(tmp_path_factory, monkeypatch):
-    """Every test runs on the CPU with its own empty cache, so no test sees another's files."""
-    monkeypatch.setenv("KD_WORKBENCH_DEVICE", "cpu")
+def test_device_and_private_cache(tmp_path_factory, monkeypatch):
+    """Every test runs on TEST_DEVICE (the CPU unless `make test-gpu`) with its own empty
+    cache, so no test sees another's files."""
+    monkeypatch.setenv("KD_WORKBENCH_DEVICE", TEST_DEVICE)
     monkeypatch.setenv("KD_WORKBENCH_CACHE", str(tmp_path_factory.mktemp("cache")))
 
 
 @pytest.fixture(scope="session")
 def digits():
-    return wb.data.load("digits", device="cpu")
+    return wb.data.load("digits", device=TEST_DEVICE)
 
 
 @pytest.fixture(scope="session")
 def teacher():
-    return wb.teachers.get("digits/mlp-large", device="cpu")
+    return wb.teachers.get("digits/mlp-large", device=TEST_DEVICE)
 
 
 def small_student(splits, seed=0, hidden=(32,)):
