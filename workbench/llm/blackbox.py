@@ -5,21 +5,61 @@ with: the student is fine-tuned on the answers the teacher samples (at temperatu
 default; 0 gives greedy answers). Kim & Rush's (2016) sequence-level KD fine-tunes on the
 teacher's beam-search output instead, an approximation of its likeliest answer; greedy
 answers are the nearest setting here. The wrapper counts the queries and the tokens it
-is asked for, and refuses any request for logits or probabilities."""
+is asked for, and refuses any request for logits or probabilities.
+
+The boundary. The teacher lives only in the frame of a worker thread ("TextAPI teacher"),
+which the TextAPI talks to through two queues that carry strings in and strings (or an
+error's type and message) out. The TextAPI object holds the queues, its counters and its
+temperature; it has no attribute, closure or garbage-collector referent that leads to the
+model or to any tensor (tests/test_llm_blackbox.py walks them). What this does not
+guarantee: Python has no private memory, so code that searches the whole interpreter
+(gc.get_objects(), sys._current_frames(), threading.enumerate()) can still find the
+worker's frame; and whoever built the TextAPI holds the teacher anyway. The boundary
+keeps an honest student from seeing logits by accident, not a determined one."""
+import queue
+import threading
+import weakref
+
 import torch
 
 from .. import _check
-from .gpt import generate
+from .gpt import check_temperature, generate
+
+_STOP = None  # sent to the worker when its TextAPI is garbage-collected
+
+
+def _serve(requests, replies, teacher, top_k, max_new_tokens, stop, seed):
+    """The worker: answer each (prompts, temperature) with the completions' texts, or
+    with (error type, message) — never the exception itself, whose traceback would
+    reach this frame and the teacher."""
+    tok, bos = teacher.tokenizer, getattr(teacher, "bos", "")
+    stop_id = tok.encode(stop, "stop")[0] if stop else None
+    generator = torch.Generator().manual_seed(seed)
+    device = next(teacher.parameters()).device
+    while True:
+        request = requests.get()
+        if request is _STOP:
+            return
+        prompts, temperature = request
+        try:
+            ids, _ = tok.batch([bos + p for p in prompts], "prompt")
+            out = generate(teacher, ids.to(device), max_new_tokens, temperature, top_k, stop_id, generator)
+            replies.put(("ok", [tok.decode(row[len(bos) + len(p):]) for row, p in zip(out.cpu(), prompts)],
+                         len(bos)))
+        except Exception as error:  # noqa: BLE001 - handed back to the caller's thread by type and message
+            replies.put(("error", type(error), str(error)))
 
 
 class TextAPI:
     """`api(prompt) -> completion` or `api.complete(prompts) -> completions`.
 
-    The teacher samples each completion at `temperature` (0: greedy; settable) from its
-    `top_k` most likely tokens, up to `max_new_tokens` or its `stop` character.
-    `queries` counts prompts answered, `tokens` the characters the teacher read and
-    wrote."""
-    __slots__ = ("_complete", "queries", "tokens", "_temperature")
+    The teacher samples each completion at `temperature` (0: greedy; settable; else at
+    least gpt.MIN_TEMPERATURE) from its `top_k` most likely tokens, up to
+    `max_new_tokens` or its `stop` character. `queries` counts prompts answered,
+    `tokens` the characters the teacher read and wrote. The teacher is kept behind a
+    worker thread (see the module's docstring for what that boundary does and does not
+    guarantee)."""
+    __slots__ = ("_requests", "_replies", "_lock", "queries", "tokens", "_temperature", "__weakref__")
 
     def __init__(self, teacher, temperature=1.0, top_k=None, max_new_tokens=16, stop=None, seed=0):
         if not isinstance(teacher, torch.nn.Module) or not hasattr(teacher, "tokenizer"):
@@ -27,25 +67,14 @@ class TextAPI:
         _check.positive_int("max_new_tokens", max_new_tokens)
         if top_k is not None:
             _check.positive_int("top_k", top_k)
-        tok = teacher.tokenizer
-        bos = getattr(teacher, "bos", "")
-        stop_id = tok.encode(stop, "stop")[0] if stop else None
-        generator = torch.Generator().manual_seed(seed)
-        device = next(teacher.parameters()).device
+        if stop:
+            teacher.tokenizer.encode(stop, "stop")  # a ValueError here, in the caller's thread
         self.queries, self.tokens = 0, 0
         self.temperature = temperature
-
-        def complete(prompts):
-            ids, _ = tok.batch([bos + p for p in prompts], "prompt")
-            out = generate(teacher, ids.to(device), max_new_tokens, self.temperature, top_k, stop_id, generator)
-            texts = [tok.decode(row[len(bos) + len(p):]) for row, p in zip(out.cpu(), prompts)]
-            self.queries += len(prompts)
-            self.tokens += sum(len(bos) + len(p) + len(t) for p, t in zip(prompts, texts))
-            return texts
-
-        # the model is kept in this closure, not as an attribute: nothing in the public
-        # interface hands it out (Python can always be introspected; the wrapper is the contract)
-        self._complete = complete
+        self._requests, self._replies, self._lock = queue.SimpleQueue(), queue.SimpleQueue(), threading.Lock()
+        threading.Thread(target=_serve, name="TextAPI teacher", daemon=True,
+                         args=(self._requests, self._replies, teacher, top_k, max_new_tokens, stop, seed)).start()
+        weakref.finalize(self, self._requests.put, _STOP)  # the worker ends with its TextAPI
 
     @property
     def temperature(self):
@@ -53,9 +82,22 @@ class TextAPI:
 
     @temperature.setter
     def temperature(self, value):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < float("inf"):
-            raise ValueError(f"temperature must be a finite number >= 0 (0: greedy), got {value!r}")
-        self._temperature = value
+        self._temperature = check_temperature(value)
+
+    def _complete(self, prompts):
+        with self._lock:  # one request in flight: replies come back in order
+            self._requests.put((prompts, self._temperature))
+            reply = self._replies.get()
+        if reply[0] == "error":
+            try:
+                error = reply[1](reply[2])
+            except Exception:  # noqa: BLE001 - a type that needs more than a message
+                error = RuntimeError(f"{reply[1].__name__}: {reply[2]}")
+            raise error
+        _, texts, bos = reply
+        self.queries += len(prompts)
+        self.tokens += sum(bos + len(p) + len(t) for p, t in zip(prompts, texts))
+        return texts
 
     def complete(self, prompts):
         """One completion (a str) per prompt; each prompt is one query."""

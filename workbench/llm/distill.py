@@ -16,10 +16,18 @@ queries" shows what the student knows after spending that much.
                 sequence-level reverse KL on the student's own samples (Gu et al. 2024)
     top-k       white-box through an API that reveals only the k most likely tokens
 
+Equal budget, same prompts: every round's prompts are drawn from a generator seeded by
+cfg.seed and the round alone (`round_prompts`), never from what the method consumed
+before. So white-box, black-box and top-k runs with one seed ask about the same prompts
+in every round, and differ only in what comes back.
+
 With on_policy = λ > 0 (white-box only), that share of the queries asks the teacher to
-score sequences the student sampled itself, as in GKD, instead of its own. The student
+score sequences the student sampled itself, as in GKD, instead of its own. The prompts
+are still the round's shared ones; the student picks only the completions of its share
+(so those sequences, not the prompts, differ from an off-policy run). The student
 samples them at the start of each round (GKD samples afresh for every batch; with ten
 rounds the samples are at most a tenth of the run old)."""
+import hashlib
 import math
 import time
 from dataclasses import dataclass, replace
@@ -33,7 +41,7 @@ from ..losses import TOKEN_LOSSES
 from ..train import Event, Result
 from ..train import run as drive
 from .blackbox import TextAPI
-from .gpt import generate
+from .gpt import check_temperature, generate
 from .tokenizer import PAD
 from .whitebox import LogitAPI, top_k_buckets
 
@@ -72,6 +80,7 @@ class LLMConfig:
                                  f"black-box only: the token losses divide by T), got 0")
         else:
             _check.positive("temperature", self.temperature)
+            check_temperature(self.temperature)  # completions are sampled at T: float32 needs T >= MIN_TEMPERATURE
         _check.unit_interval("on_policy", self.on_policy)
         _check.positive_int("k", self.k)
         for name in ("steps", "batch_size", "rounds"):
@@ -142,12 +151,21 @@ def _loss(student, ids, mask, targets, cfg):
     return TOKEN_LOSSES[cfg.loss](logits, targets, temperature=cfg.temperature, mask=mask, **kw)
 
 
-def _collect(pool, api, student, task, cfg, n, n_on, g):
-    """Spend n queries: n - n_on prompts answered by the teacher, n_on answered by the
-    student and scored by the teacher; add the sequences (and targets) to the pool."""
+def round_prompts(task, n, seed, round_index):
+    """The n prompts of round `round_index` (0-based) of a run seeded `seed`: drawn from
+    a generator that depends on the seed and the round only, so every method with this
+    seed asks about the same prompts in that round."""
+    key = hashlib.sha256(f"workbench.llm prompts, seed {seed}, round {round_index}".encode()).digest()
+    return task.prompts(n, torch.Generator().manual_seed(int.from_bytes(key[:8], "little") >> 1))
+
+
+def _collect(pool, api, student, task, cfg, n, n_on, g, prompts=None):
+    """Spend n queries on the round's `prompts` (None: n drawn with g): the first
+    n - n_on answered by the teacher, the last n_on answered by the student and scored
+    by the teacher; add the sequences (and targets) to the pool. g draws the samples."""
     tok, device = student.tokenizer, next(student.parameters()).device
     stop_id = tok.stoi[task.stop] if task.stop else None
-    prompts = task.prompts(n, g)
+    prompts = task.prompts(n, g) if prompts is None else prompts
     starts = [len(task.bos) + len(p) for p in prompts]
     if cfg.method == "black-box":
         texts = [task.bos + p + c for p, c in zip(prompts, api.complete(prompts))]
@@ -195,7 +213,7 @@ def steps(student, teacher, task, cfg, stop=None):
         n = after - before
         n_on = math.floor(cfg.on_policy * after) - math.floor(cfg.on_policy * before)  # never more than n
         t_gen = time.perf_counter()
-        _collect(pool, api, student, task, cfg, n, n_on, g)
+        _collect(pool, api, student, task, cfg, n, n_on, g, round_prompts(task, n, cfg.seed, r))
         gen_seconds += time.perf_counter() - t_gen
 
         losses = []

@@ -66,7 +66,9 @@ def experiment(method="white-box", queries=LLMConfig.queries, loss="forward_kl",
                seed=0, k=5, beta=0.5, steps=LLMConfig.steps, curve=False, device=None, callbacks=(), stop=None):
     """Distil a fresh default student (`student()`) from the default teacher ("facts")
     with `method`: "white-box", "black-box", or "top-k" seeing the teacher's `k` most
-    likely tokens, on a budget of `queries` teacher queries. Returns a dict of
+    likely tokens, on a budget of `queries` teacher queries. Every method with the same
+    seed asks about the same prompts in every round (distill.round_prompts), so runs
+    compared at one seed differ only in what the teacher returns. Returns a dict of
     measured numbers: kl_to_truth, perplexity, fact_accuracy, rare_coverage,
     second_mode_coverage, one_answer_accuracy, second_ranked_first,
     second_kept_when_right, teacher_queries, teacher_tokens and seconds, with the

@@ -26,6 +26,21 @@ class GPTConfig:
             raise ValueError(f"width must be a multiple of heads ({self.heads}), got {self.width}")
 
 
+# The smallest sampling temperature: float32's smallest normal number (about 1.18e-38). Logits are
+# shifted so the largest is 0 before they are divided by T, so every T from here up samples finitely
+# (below it T itself rounds towards 0 in float32, and at 1e-300 the division gives 0/0).
+MIN_TEMPERATURE = torch.finfo(torch.float32).tiny
+
+
+def check_temperature(value, name="temperature"):
+    """A sampling temperature: 0 (greedy) or a finite number >= MIN_TEMPERATURE; returns it."""
+    if (isinstance(value, bool) or not isinstance(value, (int, float)) or value != value
+            or not (value == 0 or MIN_TEMPERATURE <= value < float("inf"))):
+        raise ValueError(f"{name} must be 0 (greedy) or a finite number from {MIN_TEMPERATURE:.3g} (float32's "
+                         f"smallest normal number; sampling below it is not finite) up, got {value!r}")
+    return value
+
+
 class Block(nn.Module):
     """x + attention(LN(x)), then x + MLP(LN(x)); causal self-attention."""
 
@@ -92,8 +107,7 @@ def generate(model, ids, max_new_tokens, temperature=1.0, top_k=None, stop=None,
     keeps the k most likely tokens; a row ends after the `stop` id. Returns the
     right-padded sequences (B, <= T + max_new_tokens)."""
     _check.positive_int("max_new_tokens", max_new_tokens)
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not 0 <= temperature < float("inf"):
-        raise ValueError(f"temperature must be a finite number >= 0 (0: greedy), got {temperature!r}")
+    check_temperature(temperature)
     if top_k is not None:
         _check.positive_int("top_k", top_k)
     model.eval()
@@ -115,7 +129,8 @@ def generate(model, ids, max_new_tokens, temperature=1.0, top_k=None, stop=None,
         if temperature == 0:
             nxt = logits.argmax(-1)
         else:
-            logits = logits / temperature
+            # shifted so the largest is 0 before dividing: softmax is unchanged, and no logit / T overflows
+            logits = (logits - logits.max(-1, keepdim=True).values) / temperature
             if top_k is not None and top_k < logits.shape[-1]:
                 kth = logits.topk(top_k, dim=-1).values[:, -1:]
                 logits = logits.masked_fill(logits < kth, float("-inf"))
