@@ -37,8 +37,36 @@ def test_bad_analysis_inputs_are_named(teacher, digits):
         wb.analysis.dark_knowledge(teacher, digits, 1.0)
 
 
+def _fixed_model(columns):
+    """A linear model whose logits are its input with its columns taken in `columns` order."""
+    model = torch.nn.Linear(10, 10, bias=False)
+    with torch.no_grad():
+        model.weight.copy_(torch.eye(10)[columns])
+    return model
+
+
+def test_report_and_agreement_against_counts_by_hand():
+    # 40 inputs, 4 of each class; logits = 2 · one-hot, so every top-1 probability is
+    # e²/(e² + 9). The teacher predicts the input's class, the student swaps 0 and 1; the
+    # labels of the first ten inputs are (class + 2) mod 10. Counted by hand: the student
+    # agrees with the teacher on 32 of 40 (every input but the eight 0s and 1s), is right
+    # on 24 (classes 2-9 outside the first ten), the teacher on 30.
+    cls = torch.arange(10).repeat(4)
+    labels = cls.clone()
+    labels[:10] = (cls[:10] + 2) % 10
+    data = wb.data.Split(2.0 * torch.nn.functional.one_hot(cls, 10).float(), labels)
+    teacher, student = _fixed_model(list(range(10))), _fixed_model([1, 0, *range(2, 10)])
+    assert wb.analysis.agreement(student, teacher, data) == pytest.approx(32 / 40, abs=1e-7)
+    assert wb.analysis.agreement(teacher, teacher, data) == 1.0
+    confidence = math.exp(2) / (math.exp(2) + 9)  # one confidence bin holds all 40
+    row = wb.analysis.report(student, data, teacher=teacher)
+    assert row["accuracy"] == pytest.approx(24 / 40, abs=1e-7)
+    assert row["ece"] == pytest.approx(abs(24 / 40 - confidence), abs=1e-6)
+    assert row["agreement"] == pytest.approx(32 / 40, abs=1e-7)
+    assert wb.analysis.report(teacher, data)["accuracy"] == pytest.approx(30 / 40, abs=1e-7)
+
+
 def test_agreement_accuracy_and_calibration(digits, teacher):
-    assert wb.analysis.agreement(teacher, teacher, digits.test) == 1.0
     weak = wb.teachers.get("digits/mlp-weak", device="cpu")
     same = wb.predict(weak, digits.test.x).argmax(1) == wb.predict(teacher, digits.test.x).argmax(1)
     # top-1 predictions compared with each other, not with the labels (weak is ~86% accurate)
@@ -53,10 +81,15 @@ def test_agreement_accuracy_and_calibration(digits, teacher):
     sure = torch.nn.functional.one_hot(labels, 10).float() * 50
     assert wb.analysis.expected_calibration_error(sure, labels) == pytest.approx(0.0, abs=1e-4)
     assert wb.analysis.expected_calibration_error(sure, (labels + 1) % 10) == pytest.approx(1.0, abs=1e-4)
+    # the digits report against counts made here and torchmetrics' ECE (not report's own helpers)
+    from torchmetrics.functional.classification import multiclass_calibration_error
     row = wb.analysis.report(weak, digits.test, teacher=teacher)
     weak_logits = wb.predict(weak, digits.test.x)
-    assert row["accuracy"] == wb.analysis.accuracy(weak_logits, digits.test.y)
-    assert row["ece"] == pytest.approx(wb.analysis.expected_calibration_error(weak_logits, digits.test.y), abs=1e-7)
+    right = sum(int(p == y) for p, y in zip(weak_logits.argmax(1).tolist(), digits.test.y.tolist()))
+    assert row["accuracy"] == pytest.approx(right / len(digits.test), abs=1e-7)
+    ece = multiclass_calibration_error(torch.softmax(weak_logits, 1), digits.test.y, num_classes=10, n_bins=15,
+                                       norm="l1")
+    assert row["ece"] == pytest.approx(ece.item(), abs=1e-6)
     assert row["agreement"] == pytest.approx(same.float().mean().item(), abs=1e-7)
 
 

@@ -24,7 +24,18 @@ def test_a_run_draws_one_chain_per_policy_as_the_engine_computes_them():
     assert len(lab.curves.data) == 9  # three metrics x three chains
     assert lab.overlay.layout.title.text.startswith("Generation 29")
     assert [t.name for t in lab.overlay.data] == ["truth", "replace", "mix (20% real)", "accumulate"]
-    assert "accumulate" in lab.table.value and "KL to the truth" in lab.table.value
+    assert "accumulate" in lab.table.value and "KL(truth ‖ fitted Gaussian), nats" in lab.table.value
+
+
+@pytest.mark.parametrize("setting", ["gaussian", "zipf"])
+def test_the_kl_panel_and_column_name_the_settings_own_kl(setting):
+    lab = CollapseLab(setting)
+    lab.generations.value = 3
+    lab.controller.start()
+    name = wb.collapse.KL_TO_TRUTH[setting]  # direction and support, e.g. "KL(model ‖ truth) over the vocabulary"
+    panel = lab.curves.layout.annotations[0].text.replace("<br>", " ")
+    assert panel == name and f"padding:2px 10px'>{name}</th>" in lab.table.value
+    assert "KL to the truth" not in lab.table.value + panel
 
 
 def test_the_generation_slider_overlays_that_generation():

@@ -142,19 +142,40 @@ def two_student_runs(lab, scenario):
             for lab in each_seed(lab, scenario)]
 
 
+def clears(effects, bar=0.0):
+    """The effect over seeds: its mean less twice its seed-to-seed sd is above `bar`."""
+    return statistics.fmean(effects) - 2 * statistics.stdev(effects) > bar
+
+
+# Paired effects (with the term − without, same seed), seeds 0-2, measured 5 Dec:
+#   FitNets hint, linear CKA to the teacher: +0.021, +0.037, +0.055 (mean +0.038, sd 0.017, mean − 2 sd +0.004)
+#   attention transfer, same:                +0.012, +0.028, +0.021 (mean +0.020, sd 0.008, mean − 2 sd +0.004)
+# (the old per-seed bar, +0.01, was set from these seeds; the effect clears 0 by 2 sd, thinly)
 @pytest.mark.parametrize("scenario", list(FeatureLab.scenarios))
 def test_feature_scenarios_bring_the_student_closer_to_the_teacher(digits, scenario):
     lab = FeatureLab(digits)
-    assert all(with_ > without + 0.01 for with_, without in two_student_runs(lab, scenario))
+    gains = [with_ - without for with_, without in two_student_runs(lab, scenario)]
+    assert clears(gains), gains  # closer to the teacher by more than twice the seed-to-seed sd
+    assert all(g > 0.01 for g in gains), gains  # and on every seed in the band the scenario's reveal marks right
 
 
+# Paired effects (without the term − with, same seed: how much the term closes the gap), seeds 0-2,
+# measured 5 Dec:
+#   RKD distance:             +0.015, +0.013, +0.012 (mean +0.013, sd 0.002, mean − 2 sd +0.010)
+#   RKD angle:                +0.023, +0.015, +0.016 (mean +0.018, sd 0.004, mean − 2 sd +0.010)
+#   similarity-preserving:    +0.0065, +0.0060, +0.0054 (mean +0.006, sd 0.0006, mean − 2 sd +0.005);
+#                             ratio with/without 0.366, 0.367, 0.403 (mean 0.379, sd 0.021, mean + 2 sd 0.421)
+#   CNN teacher, MLP student: +0.023, +0.013, +0.024 (mean +0.020, sd 0.006, mean − 2 sd +0.009)
 @pytest.mark.parametrize("scenario", list(RelationLab.scenarios))
 def test_relation_scenarios_close_the_relation_gap(digits, scenario):
     lab = RelationLab(digits)
     results = two_student_runs(lab, scenario)
-    assert all(with_ < without - 0.005 for with_, without in results)
-    if scenario == "similarity-preserving":
-        assert all(with_ < 0.5 * without for with_, without in results)
+    closed = [without - with_ for with_, without in results]
+    assert clears(closed), closed
+    assert all(c > 0 for c in closed), closed  # and a sign test: 3 of 3 seeds
+    if scenario == "similarity-preserving":  # the gap more than halved: ratio with/without, mean + 2 sd < 0.5
+        ratios = [with_ / without for with_, without in results]
+        assert statistics.fmean(ratios) + 2 * statistics.stdev(ratios) < 0.5, ratios
 
 
 def test_a_scenario_resets_what_another_scenario_changed(digits):

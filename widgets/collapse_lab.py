@@ -4,7 +4,8 @@ Run trains several generational chains side by side (by default one per data pol
 replace, mix, accumulate) and draws their metrics across generations; the generation
 slider and its Play button overlay each chain's distribution at that generation on the
 truth, so the tails can be watched thinning under "replace" and holding where real data
-is kept."""
+is kept. "kl_to_truth" is a different KL in each setting; its panel, its table column and
+the lab's text name the one shown (wb.collapse.KL_TO_TRUTH: direction and support)."""
 import ipywidgets as W
 
 import workbench as wb
@@ -41,10 +42,20 @@ def last(lab, policy):
     return next(h[-1] for label, h in lab.histories.items() if label.startswith(policy))
 
 
+def kl_name(setting):
+    """The name of `setting`'s kl_to_truth: its direction and support, as the engine defines it."""
+    return wb.collapse.KL_TO_TRUTH[setting]
+
+
+def columns(setting):
+    """COLUMNS with kl_to_truth named for `setting` (the table's headers)."""
+    return {**COLUMNS, "kl_to_truth": kl_name(setting)}
+
+
 def judge_furthest(lab):
-    """Which of FURTHEST the chains' last KL to the truth bears out."""
+    """Which of FURTHEST the chains' last kl_to_truth (the setting's named KL) bears out."""
     kl = {p: last(lab, p)["kl_to_truth"] for p in ("replace", "mix", "accumulate")}
-    said = f"This run (seed {lab.seed.value}): KL to the truth at the last generation " + \
+    said = f"This run (seed {lab.seed.value}): {kl_name(lab.shown)} at the last generation " + \
         ", ".join(f"{p} {v:.3g}" for p, v in kl.items())
     top, second = sorted(kl, key=kl.get, reverse=True)[:2]
     if kl[top] <= 2 * kl[second]:
@@ -89,7 +100,7 @@ def judge_drift(lab):
     the language models) at its last generation against its generation 0."""
     metric = METRICS[lab.shown][0]
     further = {label: h[-1][metric] > h[0][metric] for label, h in lab.histories.items() if h}
-    said = f"This run (seed {lab.seed.value}), {COLUMNS[metric]} from generation 0 to the last: " + \
+    said = f"This run (seed {lab.seed.value}), {columns(lab.shown)[metric]} from generation 0 to the last: " + \
         ", ".join(f"{label} {h[0][metric]:.3g} → {h[-1][metric]:.3g}" for label, h in lab.histories.items() if h)
     n = sum(further.values())
     return said, DRIFT[0] if n == len(further) else DRIFT[2] if n == 0 else DRIFT[1]
@@ -103,8 +114,8 @@ SCENARIOS = {
             f"last fit's samples), mix (20% of them fresh real data) and accumulate (all the data so far). "
             f"Whose fit will end furthest from the truth?", FURTHEST, FURTHEST[0],
         "Replace narrows the Gaussian towards a point (variance 0.045 after 80 generations, seed 0) while mix "
-        "and accumulate stay near the truth: over seeds 0-2 the KL to the truth of replace ends more than twice "
-        "as high as both", judge_furthest),
+        f"and accumulate stay near the truth: over seeds 0-2 the {G.kl.split(',')[0]} of replace ends more than "
+        "twice as high as both", judge_furthest),
     "Zipf: a vocabulary over generations": Scenario(
         {"setting": "zipf", "samples": Z.samples, "generations": Z.generations},
         f"A vocabulary of 1,000 words with Zipf frequencies is re-estimated from {Z.samples:,} samples of the "
@@ -136,7 +147,7 @@ SCENARIOS = {
 }
 OWN = Scenario({}, "Will the chains drift from the truth as the generations pass?", DRIFT, None, "", judge_drift)
 SHARES = (0.0, 0.05, 0.2, 0.5)
-COLUMNS = {"kl_to_truth": "KL to the truth", "variance": "variance", "tail_mass": "tail mass",
+COLUMNS = {"variance": "variance", "tail_mass": "tail mass",
            "vanished": "vanished", "tail_coverage": "tail covered", "entropy": "entropy", "test_acc": "test accuracy",
            "tail_recall": "recall 7–9", "perplexity": "perplexity", "fact_accuracy": "fact accuracy",
            "rare_coverage": "rare coverage", "invented": "invented", "distinct_ngrams": "distinct word pairs"}
@@ -257,7 +268,8 @@ class CollapseLab:
                 break
             yield min(self.fractions.values())
         last = min((len(h) for h in self.histories.values()), default=0) - 1  # after Stop chains can differ
-        self.summary = {label: {COLUMNS[k]: v for k, v in h[last].items() if k in COLUMNS}
+        names = columns(self.shown)
+        self.summary = {label: {names[k]: v for k, v in h[last].items() if k in names}
                         for label, h in self.histories.items() if last >= 0}
         self.changed = True
 
@@ -292,8 +304,10 @@ class CollapseLab:
     def curve_figure(self):
         metrics = METRICS[self.shown]
         truth = wb.collapse.truth(self.shown)
+        kl = kl_name(self.shown).replace(" over ", "<br>over ").replace(", mean", ",<br>mean")  # two lines
         return plots.curves_side_by_side(self.histories, metrics, x="generation", reference=truth,
-                                         title=f"{self.shown}: across generations (dashed: the truth)")
+                                         title=f"{self.shown}: across generations (dashed: the truth)",
+                                         titles={"kl_to_truth": kl})
 
     def distribution_figure(self):
         g = self.generation.value

@@ -212,13 +212,17 @@ def relation_heatmaps(panels, title="Relations within a probe batch", zmax=None)
     return _layout(fig, title, margin=dict(l=20, r=20, t=90, b=20))
 
 
-def curves_side_by_side(histories, metrics, x="queries", title=None, log_y=(), reference=None):
+def curves_side_by_side(histories, metrics, x="queries", title=None, log_y=(), reference=None, titles=None):
     """One panel per metric, one line per run in each: `metric` against `x` (for the
     LLM lab: KL to the truth and rare coverage against teacher queries). `reference`
-    ({metric: value}, for example the truth's) is drawn as a dashed grey line."""
+    ({metric: value}, for example the truth's) is drawn as a dashed grey line. `titles`
+    ({metric: panel title}) names a metric where AXIS_TITLES' name is too vague, for
+    example the collapse lab's "kl_to_truth", whose direction and support differ by
+    setting (wb.collapse.KL_TO_TRUTH)."""
     from plotly.subplots import make_subplots
 
-    fig = make_subplots(rows=1, cols=len(metrics), subplot_titles=[AXIS_TITLES.get(m, m) for m in metrics],
+    titles = {**AXIS_TITLES, **(titles or {})}
+    fig = make_subplots(rows=1, cols=len(metrics), subplot_titles=[titles.get(m, m) for m in metrics],
                         horizontal_spacing=0.12)
     for col, metric in enumerate(metrics, 1):
         for i, (label, history) in enumerate(histories.items()):

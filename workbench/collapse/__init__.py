@@ -7,7 +7,9 @@
 One entry point, `run(setting, generations=..., samples=..., real_share=0.0,
 policy="replace", temperature=1.0, seed=0)`, returns one dict per generation (generation
 0 first). Settings, from instant to richer: "gaussian", "zipf", "lm", "digits"; policies:
-"replace", "mix", "accumulate" (see chain.py, which credits each to its paper).
+"replace", "mix", "accumulate" (see chain.py, which credits each to its paper). Each row's "kl_to_truth" is the KL that
+`KL_TO_TRUTH[setting]` names: forward KL(truth ‖ fit) for "gaussian" and "lm", reverse
+KL(model ‖ truth) for "zipf", KL(true label ‖ model) per test image for "digits".
 
     chains = [wb.collapse.run("gaussian", estimator="unbiased", seed=s) for s in range(400)]
     wb.collapse.across_chains(chains, "variance")[-1]    # mean near 1, median about 0.2
@@ -15,6 +17,6 @@ policy="replace", temperature=1.0, seed=0)`, returns one dict per generation (ge
 `gaussian.expected_variance` and `gaussian.typical_variance` give the mean and the median
 chain's variance in closed form for either estimator (see gaussian.py)."""
 from . import gaussian
-from .chain import POLICIES, SETTINGS, across_chains, check, run, steps, truth
+from .chain import KL_TO_TRUTH, POLICIES, SETTINGS, across_chains, check, run, steps, truth
 
-__all__ = ["POLICIES", "SETTINGS", "across_chains", "check", "gaussian", "run", "steps", "truth"]
+__all__ = ["KL_TO_TRUTH", "POLICIES", "SETTINGS", "across_chains", "check", "gaussian", "run", "steps", "truth"]

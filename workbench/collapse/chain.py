@@ -32,6 +32,13 @@ from .lm import LM
 from .zipf import Zipf
 
 SETTINGS = {"gaussian": Gaussian, "zipf": Zipf, "lm": LM, "digits": Digits}
+# What each setting's "kl_to_truth" is: a KL of a different direction and support in each,
+# one name per setting, used on the lab's axes, tables and text (defined in each measure):
+#   gaussian  KL(truth ‖ fitted Gaussian), over the real line, closed form
+#   zipf      KL(model ‖ truth), over the vocabulary (the forward KL is infinite once a token vanishes)
+#   digits    KL(one-hot true label ‖ model's softmax), per test image, class-weighted mean
+#   lm        KL(truth ‖ model) over each fact's answers, mean over the facts
+KL_TO_TRUTH = {name: cls.kl for name, cls in SETTINGS.items()}
 POLICIES = ("replace", "mix", "accumulate")
 
 
@@ -115,7 +122,8 @@ def run(setting, generations=None, samples=None, real_share=0.0, policy="replace
         stop=None, callbacks=(), progress=False, **options):
     """Run the chain to the end; return one dict per generation (generation 0 first),
     each with at least "generation", "kl_to_truth" and "tail_mass" ("variance" for the
-    Gaussian, "vanished" for Zipf). `callbacks` receive every "generation" Event;
+    Gaussian, "vanished" for Zipf). kl_to_truth is the KL that KL_TO_TRUTH[setting] names:
+    its direction and support differ between settings (see each setting's measure). `callbacks` receive every "generation" Event;
     progress=True shows a progress bar (worth it for "lm", about 4 s a generation)."""
     events = steps(setting, generations, samples, real_share, policy, temperature, seed, stop, **options)
     with tqdm(total=1.0, desc=f"{setting}, {policy}", disable=not progress,

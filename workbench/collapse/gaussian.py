@@ -81,6 +81,7 @@ def _normal_cdf(x):
 class Gaussian:
     samples, generations = 50, 80
     about = "a 1-D Gaussian N(0, 1), refitted to samples of the previous fit (maximum likelihood or unbiased)"
+    kl = "KL(truth ‖ fitted Gaussian), nats"  # what kl_to_truth measures here (see measure)
 
     def __init__(self, seed=0, estimator="ml"):
         self.seed, self.correction = seed, _estimator(estimator)
@@ -109,8 +110,9 @@ class Gaussian:
 
     def measure(self, model):
         """variance and mean of the fit; tail_mass: its probability outside the truth's
-        2.5% and 97.5% quantiles (0.05 for the truth); kl_to_truth: KL(truth ‖ fit) =
-        log(σ/σ₀) + (σ₀² + (μ − μ₀)²) / (2σ²) − 1/2, nats."""
+        2.5% and 97.5% quantiles (0.05 for the truth); kl_to_truth: the forward KL(truth ‖
+        fitted Gaussian) = ∫ p₀ log(p₀ / p) over the real line, p₀ = N(μ₀, σ₀²) the truth and
+        p = N(μ, σ²) the fit, in closed form log(σ/σ₀) + (σ₀² + (μ − μ₀)²) / (2σ²) − 1/2, nats."""
         mean, var = model
         std = math.sqrt(var)
         tail = _normal_cdf((self.low - mean) / std) + 1.0 - _normal_cdf((self.high - mean) / std)

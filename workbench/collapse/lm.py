@@ -24,6 +24,7 @@ from ..llm.tokenizer import PAD
 class LM:
     samples, generations = 1000, 5
     about = "tiny GPTs of the facts language, each trained on sentences written by the previous one"
+    kl = "KL(truth ‖ model) over each fact's answers, nats"  # what kl_to_truth measures here (see measure)
 
     def __init__(self, seed=0, steps=200, batch_size=64, lr=3e-3, device=None, heldout=500, probe=400):
         _check.positive_int("steps", steps)
@@ -90,8 +91,11 @@ class LM:
 
     @torch.no_grad()
     def measure(self, model):
-        """perplexity: per character on held-out real sentences; kl_to_truth,
-        fact_accuracy, rare_coverage: exact, as workbench.llm.evaluate.facts_metrics;
+        """perplexity: per character on held-out real sentences; kl_to_truth: the forward
+        KL(truth ‖ model) of each fact's answer, Σ_a p(a) log(p(a) / q(a)) over the fact's
+        true answers a (the truth's support, so the sum is the whole KL), q(a) the model's
+        probability of " a." after the fact's prompt, averaged over the facts, nats (as
+        workbench.llm.evaluate.facts_metrics); fact_accuracy, rare_coverage: exact, as there;
         tail_mass: the model's probability that a sentence starts with a subject of the
         rarer half (0.15 for the truth); subject_probs: that probability per subject;
         distinct_ngrams: distinct word pairs in `probe` sentences it writes at

@@ -32,6 +32,7 @@ def _tail(p):
 class Zipf:
     samples, generations = 2000, 30
     about = "a categorical distribution over a Zipf vocabulary, re-estimated from its own samples"
+    kl = "KL(model ‖ truth) over the vocabulary, nats"  # what kl_to_truth measures here (see measure)
 
     def __init__(self, seed=0, vocab=1000, exponent=1.1):
         _check.positive_int("vocab", vocab)
@@ -62,8 +63,9 @@ class Zipf:
         """vanished: tokens of probability 0; tail_mass: the model's probability of the
         truth's tail tokens (0.0997 for the truth); tail_coverage: the share of the truth's
         tail mass on tokens the model can still produce (1 for the truth); entropy in nats; kl_to_truth:
-        KL(model ‖ truth) = Σ q log(q/p), nats (the other direction is infinite as soon
-        as one token has vanished)."""
+        the reverse KL(model ‖ truth) = Σ_tokens q log(q/p) over the whole vocabulary, q the
+        model and p the truth, a vanished token (q = 0) adding 0; nats. The forward KL(truth ‖
+        model) is not used: it is infinite as soon as one token has vanished."""
         q, p = model, self.p
         nz = q > 0
         return {"kl_to_truth": (q[nz] * (q[nz] / p[nz]).log()).sum().item(),
