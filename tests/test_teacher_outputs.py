@@ -93,7 +93,10 @@ def load_peak_memory():
 def test_peak_memory_grows_with_the_data_only_once_the_teacher_outputs_are_over_budget():
     measure = load_peak_memory().measure
     # the peak comes at the start (the cache) or in the first steps (one batch's teacher pass)
-    small, large = (measure(n, teacher_memory_mb=16, arch="cnn", steps=5) for n in (1000, 6000))
+    # a fresh process's peak varies from run to run by tens of MB (allocator arenas, measured -10 to +43 MB
+    # beyond the data over 4 pairs), and the noise only adds: each size's peak is the lower of two probes
+    small, large = (min((measure(n, teacher_memory_mb=16, arch="cnn", steps=5) for _ in range(2)),
+                        key=lambda r: r["peak_mb"]) for n in (1000, 6000))
     assert not small["cached"] and not large["cached"]
     data = large["data_mb"] - small["data_mb"]  # 5,000 more 3x32x32 images: 59 MB
     assert large["peak_mb"] - small["peak_mb"] < data + 40
