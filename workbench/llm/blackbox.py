@@ -16,6 +16,7 @@ guarantee: Python has no private memory, so code that searches the whole interpr
 (gc.get_objects(), sys._current_frames(), threading.enumerate()) can still find the
 worker's frame; and whoever built the TextAPI holds the teacher anyway. The boundary
 keeps an honest student from seeing logits by accident, not a determined one."""
+import atexit
 import queue
 import threading
 import weakref
@@ -26,6 +27,17 @@ from .. import _check
 from .gpt import check_temperature, generate
 
 _STOP = None  # sent to the worker when its TextAPI is garbage-collected
+_WORKERS = []  # (thread, its request queue): stopped and joined at exit, while the interpreter is whole
+
+
+@atexit.register
+def _stop_workers():
+    """End every worker before the interpreter tears down: a daemon thread still inside
+    torch when the interpreter finalizes can abort the process."""
+    for _, requests in _WORKERS:
+        requests.put(_STOP)
+    for thread, _ in _WORKERS:
+        thread.join(timeout=10)
 
 
 def _serve(requests, replies, teacher, top_k, max_new_tokens, stop, seed):
@@ -72,8 +84,10 @@ class TextAPI:
         self.queries, self.tokens = 0, 0
         self.temperature = temperature
         self._requests, self._replies, self._lock = queue.SimpleQueue(), queue.SimpleQueue(), threading.Lock()
-        threading.Thread(target=_serve, name="TextAPI teacher", daemon=True,
-                         args=(self._requests, self._replies, teacher, top_k, max_new_tokens, stop, seed)).start()
+        worker = threading.Thread(target=_serve, name="TextAPI teacher", daemon=True,
+                                  args=(self._requests, self._replies, teacher, top_k, max_new_tokens, stop, seed))
+        worker.start()
+        _WORKERS[:] = [w for w in _WORKERS if w[0].is_alive()] + [(worker, self._requests)]
         weakref.finalize(self, self._requests.put, _STOP)  # the worker ends with its TextAPI
 
     @property
