@@ -109,3 +109,72 @@ def test_cifar10_loader_reads_python_batches(tmp_path, monkeypatch):
 def test_missing_files_without_download_name_the_folder(tmp_path, name, where):
     with pytest.raises(FileNotFoundError, match=rf"data set '{name}' is not in {tmp_path}.*{where}"):
         wb.data.load(name, device="cpu", root=tmp_path, download=False)
+
+
+# --- issue 29: NumPy numbers and tensors accepted, every bad argument named (items 8, 9) ---
+
+@pytest.mark.parametrize("fraction", [np.float64(0.1), np.float32(0.1)])
+def test_subsample_takes_numpy_numbers(digits, fraction):
+    part = wb.data.subsample(digits.train, fraction=fraction, seed=np.int64(1))
+    expected = wb.data.subsample(digits.train, fraction=0.1, seed=1)
+    assert torch.equal(part.x, expected.x) and torch.equal(part.y, expected.y)
+
+
+@pytest.mark.parametrize("classes", [np.int64(3), [np.int32(3)], np.array([3]), torch.tensor([3]), torch.tensor(3),
+                                     (3,), {3}])
+def test_without_classes_takes_classes_of_any_integer_type(digits, classes):
+    expected = wb.data.without_classes(digits.train, [3])
+    got = wb.data.without_classes(digits.train, classes)
+    assert torch.equal(got.y, expected.y) and torch.equal(got.x, expected.x)
+
+
+def test_without_no_classes_is_the_whole_split(digits):
+    got = wb.data.without_classes(digits.train, [])
+    assert torch.equal(got.y, digits.train.y)
+
+
+@pytest.mark.parametrize("classes, given", [([3.5], r"\[3.5\]"), (["3"], r"\['3'\]"), ([True], r"\[True\]"),
+                                            (torch.tensor([3.0]), r"tensor\(\[3.\]\)"), ("3", "'3'"), (None, "None")])
+def test_without_classes_refuses_what_is_not_a_class_index(digits, classes, given):
+    with pytest.raises(ValueError, match=rf"classes must be .*class indices.*got {given}"):
+        wb.data.without_classes(digits.train, classes)
+
+
+def test_subsample_and_without_classes_name_a_whole_splits_given_for_one_split(digits):
+    for call in (lambda: wb.data.subsample(digits, 0.5), lambda: wb.data.without_classes(digits, [3])):
+        with pytest.raises(ValueError, match=r"split must be a wb.data.Split .*splits.train.*got Splits"):
+            call()
+
+
+def test_subsample_of_an_empty_split_is_refused(digits):
+    empty = wb.data.Split(digits.train.x[:0], digits.train.y[:0])
+    with pytest.raises(ValueError, match=r"split must hold at least one example, got an empty split"):
+        wb.data.subsample(empty, 0.5)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, True, "1", 2 ** 32, None])
+def test_subsample_refuses_a_bad_seed(digits, seed):
+    with pytest.raises(ValueError, match=rf"seed must be an integer in \[0, 4294967295\], got {seed!r}"):
+        wb.data.subsample(digits.train, 0.5, seed=seed)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, True, "1", 2 ** 32, None])
+@pytest.mark.parametrize("name", ["digits", "moons", "mnist"])
+def test_load_refuses_a_bad_seed_by_name(name, seed, tmp_path):
+    with pytest.raises(ValueError, match=rf"seed must be an integer in \[0, 4294967295\], got {seed!r}"):
+        wb.data.load(name, device="cpu", seed=seed, root=tmp_path, download=False)
+
+
+def test_load_takes_a_numpy_seed():
+    a, b = wb.data.load("digits", device="cpu", seed=np.int64(2)), wb.data.load("digits", device="cpu", seed=2)
+    assert torch.equal(a.val.x, b.val.x) and a.seed == 2 and type(a.seed) is int
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"download": "no"}, r"download must be True or False, got 'no'"),
+    ({"root": 5}, r"root must be a folder \(a str or pathlib.Path\) or None, got 5"),
+    ({"name": None}, r"name must be one of \['digits'.*got None"),
+])
+def test_load_names_every_other_bad_argument(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        wb.data.load(**{"name": "mnist", "device": "cpu", "download": False, **kwargs})

@@ -1,3 +1,5 @@
+import pathlib
+import re
 import warnings
 
 import pytest
@@ -104,3 +106,70 @@ def test_a_non_shipped_teacher_is_trained_on_demand_then_cached(monkeypatch, cap
     monkeypatch.setattr(teachers, "fit", lambda *a, **k: trained.append(1))
     again = wb.teachers.get("mnist/cnn", device="cpu")
     assert trained == [] and torch.equal(again.head.weight, teacher.head.weight)
+
+
+def read_only(folder, monkeypatch):
+    """Make `folder` unwritable, as an installed package may be. chmod alone does not stop
+    root (as in a container), so a write there is refused by hand as well."""
+    import tempfile
+
+    folder.chmod(0o555)
+    real_mkstemp = tempfile.mkstemp
+
+    def refuse_in_folder(*args, **kwargs):
+        if pathlib.Path(kwargs.get("dir", "")).resolve() == folder.resolve():
+            raise PermissionError(13, "Permission denied", str(folder))
+        return real_mkstemp(*args, **kwargs)
+    monkeypatch.setattr(tempfile, "mkstemp", refuse_in_folder)
+
+
+def test_a_corrupt_checkpoint_in_a_read_only_install_is_rebuilt_into_the_cache_once(tmp_path, monkeypatch):
+    """Issue 29, item 10: the shipped file cannot be replaced, so the teacher is rebuilt into
+    the user cache, once, with one warning that says so; later calls use the cached copy
+    without rebuilding or warning again."""
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    (shipped / "digits--mlp-small.pt").write_bytes(b"not a checkpoint at all")
+    monkeypatch.setattr(teachers, "SHIPPED_DIR", shipped)
+    good = torch.load(pathlib.Path(teachers.__file__).parent / "checkpoints" / "digits--mlp-small.pt",
+                      weights_only=True)
+    built = []
+    monkeypatch.setattr(teachers, "fit", lambda name, **kw: built.append(name) or good)  # training costs seconds
+    read_only(shipped, monkeypatch)
+    try:
+        with pytest.warns(UserWarning) as caught:
+            teacher = wb.teachers.get("digits/mlp-small", device="cpu", progress=False)
+        cached = wb.cache.cache_dir("teachers") / "digits--mlp-small.pt"
+        assert built == ["digits/mlp-small"] and cached.exists()
+        assert (shipped / "digits--mlp-small.pt").read_bytes() == b"not a checkpoint at all"
+        assert len(caught) == 1
+        message = str(caught[0].message)
+        assert "corrupt" in message and f"into the cache at {cached}" in message and "read-only" in message
+        assert torch.equal(teacher.head.weight, good["state_dict"]["head.weight"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # later calls load the cached copy: no rebuild, no warning
+            again = wb.teachers.get("digits/mlp-small", device="cpu", progress=False)
+        assert built == ["digits/mlp-small"] and torch.equal(again.head.weight, teacher.head.weight)
+    finally:
+        shipped.chmod(0o755)
+
+
+def test_a_corrupt_checkpoint_in_a_writable_install_is_replaced_where_it_lies(tmp_path, monkeypatch):
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    bad = shipped / "digits--mlp-small.pt"
+    bad.write_bytes(b"not a checkpoint at all")
+    monkeypatch.setattr(teachers, "SHIPPED_DIR", shipped)
+    good = torch.load(pathlib.Path(teachers.__file__).parent / "checkpoints" / "digits--mlp-small.pt",
+                      weights_only=True)
+    monkeypatch.setattr(teachers, "fit", lambda name, **kw: good)
+    with pytest.warns(UserWarning, match=rf"corrupt.*rebuilding it .*saving it over {re.escape(str(bad))}$") as caught:
+        wb.teachers.get("digits/mlp-small", device="cpu", progress=False)
+    assert len(caught) == 1 and bad.read_bytes() != b"not a checkpoint at all"
+    assert not (wb.cache.cache_dir("teachers") / "digits--mlp-small.pt").exists()
+
+
+@pytest.mark.parametrize("call", [lambda: teachers.fit("digits/gpt"), lambda: teachers.build_shipped(["digits/gpt"])])
+def test_fit_and_build_shipped_name_an_unknown_teacher(call):
+    with pytest.raises(ValueError, match=r"name must be one of \['digits/mlp-large'.*\], got 'digits/gpt'"):
+        call()

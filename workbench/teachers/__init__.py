@@ -95,13 +95,22 @@ def _validator(name, model):
     return check
 
 
+def trained_on(name):
+    """Which examples the teacher `name` learns from: {"dataset", "seed", "fraction"}, the
+    training split of split seed `seed`, subsampled to `fraction` with the same seed (what
+    `wb.data.check_teacher_split` compares a run's splits with)."""
+    recipe = RECIPES[one_of("name", name, RECIPES)]
+    return {"dataset": recipe.dataset, "seed": recipe.seed, "fraction": recipe.fraction}
+
+
 def fit(name, device=None, progress=True):
     """Train the teacher `name` from its recipe; return its checkpoint dict."""
+    one_of("name", name, RECIPES)
     recipe = RECIPES[name]
-    splits = data.load(recipe.dataset, device=device)
+    splits = data.load(recipe.dataset, device=device, seed=recipe.seed)
     if recipe.fraction < 1:
         splits = data.Splits(data.subsample(splits.train, recipe.fraction, seed=recipe.seed), splits.val,
-                             splits.test, splits.classes, splits.input_shape, splits.name)
+                             splits.test, splits.classes, splits.input_shape, splits.name, splits.seed)
     seed_everything(recipe.seed)
     model = _blank(recipe, (splits.input_shape, splits.num_classes))
     cfg = DistillConfig(epochs=recipe.epochs, lr=recipe.lr, batch_size=recipe.batch_size,
@@ -117,14 +126,16 @@ def fit(name, device=None, progress=True):
             model.head.bias.mul_(recipe.sharpen)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     return {"format": FORMAT, "name": name, "state_dict": state, "test_acc": res.metrics["test_acc"],
-            "val_acc": res.metrics["val_acc"]}
+            "val_acc": res.metrics["val_acc"], "trained_on": trained_on(name)}
 
 
 def get(name, device=None, progress=True):
     """The trained teacher `name` (see `available()`), in eval mode with frozen weights.
 
     Looks for the shipped checkpoint, then the cache, and trains (and caches) it when
-    neither is usable; a corrupt file is rebuilt with a warning."""
+    neither is usable. A corrupt file is rebuilt with one warning: over the shipped file
+    when the install is writable, else into the cache, which later calls then use.
+    `model.trained_on` says which split it learned from (see `trained_on`)."""
     one_of("name", name, RECIPES)
     device = as_device(device)
     model = _blank(RECIPES[name])
@@ -133,6 +144,7 @@ def get(name, device=None, progress=True):
     ckpt = cache.shipped_or_built(shipped, cached, check, lambda: fit(name, device=device, progress=progress))
     model.load_state_dict(ckpt["state_dict"])
     model.test_acc = ckpt.get("test_acc")
+    model.trained_on = trained_on(name)  # from the recipe: the shipped checkpoints predate the record
     return model.to(device).eval().requires_grad_(False)
 
 
@@ -142,6 +154,8 @@ DEFAULT = {"digits": "digits/cnn"}  # the lab's default: clearly better than a s
 def build_shipped(names=None, progress=True):
     """Retrain the shipped (digits) teachers on the CPU and write their checkpoints."""
     names = names or available("digits")
+    for name in names:  # every name checked before hours of training start
+        one_of("name", name, RECIPES)
     for name in names:
         ckpt = fit(name, device="cpu", progress=progress)
         cache.save(ckpt, SHIPPED_DIR / _file_name(name))
