@@ -56,13 +56,10 @@ test-gpu: install
 	  KD_WORKBENCH_STRICT=1 KD_WORKBENCH_TEST_DEVICE=cuda $(BIN)/python -m pytest $(ENGINE_TESTS) -p no:cacheprovider; \
 	else echo "make test-gpu: skipped, no CUDA device on this machine (torch.cuda.is_available() is False)"; fi
 
+# every part of the bench, one process each (bench/all.py): a part that fails is reported in the
+# summary and the others still run; the exit status is non-zero if any part failed
 bench: install
-	$(BIN)/python bench/bench.py
-	$(BIN)/python bench/bench_app.py
-	$(BIN)/python bench/bench_llm.py
-	$(BIN)/python bench/bench_collapse.py
-	$(BIN)/python bench/bench_payoff.py
-	$(BIN)/python bench/gpu.py
+	$(BIN)/python bench/all.py
 
 # MNIST and CIFAR-10 epochs on the GPU, hard-label and distilled (skips with one line without one)
 bench-gpu: install

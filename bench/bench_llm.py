@@ -1,8 +1,10 @@
 """make bench, part 3: LLM distillation.
 
 1. student training throughput (completion tokens trained per second) for white-box and
-   black-box distillation, side by side on pools of 1,200 queries collected once:
-   chunks of optimizer steps alternate between the two and the medians are compared;
+   black-box distillation, side by side on pools of 1,200 queries collected once (the
+   prompts of a default experiment with seed 0, every round's, the same for both methods,
+   as `experiment_prompts` draws them): chunks of optimizer steps alternate between the
+   two and the medians are compared;
 2. the share of a default experiment spent waiting for the teacher (its text for
    black-box, its text and logits for white-box);
 3. one whole default experiment, in seconds (target: under 20 s on two CPU cores);
@@ -14,22 +16,31 @@ import torch
 
 import workbench as wb
 from workbench.llm import pretrained
-from workbench.llm.distill import LLMConfig, Pool, _collect, _loss
+from workbench.llm.distill import LLMConfig, Pool, _collect, _loss, round_prompts
 
 REPEATS = 3
 CHUNKS, CHUNK_STEPS = 7, 40
 
 
+def experiment_prompts(task, cfg):
+    """Every prompt a run with `cfg` asks the teacher about, round by round, as
+    workbench.llm.distill.steps draws them (round_prompts): the same for every method."""
+    sizes = [cfg.queries * (r + 1) // cfg.rounds - cfg.queries * r // cfg.rounds for r in range(cfg.rounds)]
+    return [p for r, n in enumerate(sizes) for p in round_prompts(task, n, cfg.seed, r)]
+
+
 def training_throughput(device):
-    """{method: completion tokens per second of optimizer steps}."""
+    """{method: completion tokens per second of optimizer steps}, each method's pool
+    holding the teacher's answers to the same prompts (a default experiment's)."""
     teacher, task = wb.llm.teacher("facts", device), wb.llm.task()
     runs = {}
     for method in ("white-box", "black-box"):
         cfg = LLMConfig(method=method)
-        student, pool, g = wb.llm.student(device=device), Pool(), torch.Generator().manual_seed(0)
+        student, pool, g = wb.llm.student(device=device), Pool(), torch.Generator().manual_seed(cfg.seed)
         api = wb.llm.LogitAPI(teacher) if method == "white-box" else wb.llm.TextAPI(
-            teacher, max_new_tokens=task.max_new_tokens, stop=task.stop)
-        _collect(pool, api, student, task, cfg, cfg.queries, 0, g)
+            teacher, cfg.temperature, None, task.max_new_tokens, task.stop, seed=cfg.seed)
+        prompts = experiment_prompts(task, cfg)
+        _collect(pool, api, student, task, cfg, len(prompts), 0, g, prompts)
         runs[method] = (student, pool, g, torch.optim.AdamW(student.parameters(), lr=cfg.lr), cfg)
     speed = {m: [] for m in runs}
     for _ in range(CHUNKS):

@@ -31,6 +31,12 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 BARS = ".js-plotly-plot .bars .point path"
 TARGETS = {"stop": 0.5, "slider": 0.3}  # seconds, from the issue "The app in a classroom"
+# The epochs of a run that is measured while it runs, then stopped. Only the epochs change:
+# the other controls stay the lab's defaults, so each step does a learner's work and the
+# curves hold the points of a few seconds of a learner's run. A 150-epoch run took about
+# 1 s on a quiet machine (issue 29), so this one lasts about 11 minutes there; each
+# measurement stops it within about 3 s. (The box takes any positive whole number.)
+LONG_RUN_EPOCHS = 100_000
 
 # Page-side helpers, installed once per page: the time of the last mouse press / key
 # press (event.timeStamp, page clock) and a watcher that records the first animation
@@ -116,28 +122,43 @@ def _visible(page, selector):
     return page.locator(f"{selector} >> visible=true")
 
 
-def start_run(page, lab="Distillation lab", epochs="3000"):
-    """Open `lab`'s tab and start a run of `epochs` (long enough to measure in, short
-    enough that its curves stay the size a learner's would); return once it runs."""
+def start_run(page, lab="Distillation lab", epochs=LONG_RUN_EPOCHS):
+    """Open `lab`'s tab and start a run of `epochs` (far longer than any measurement
+    needs, on a fast machine too: each one stops it); return once it runs."""
     open_tab(page, lab)
     box = page.locator(".widget-text:has-text('epochs') input:visible")
-    box.fill(epochs)
+    box.fill(str(epochs))
     box.press("Enter")
     page.locator("button:has-text('Run'):visible").click()
     _visible(page, "text=Running…").wait_for(timeout=30_000)
 
 
 _RUNNING = "() => [...document.querySelectorAll('button')].some(b => b.textContent.includes('Stop') && !b.disabled)"
+# Clicks the shown Stop button only if it is enabled, in one step inside the page (no run
+# can end between the check and the click); says whether it clicked.
+_STOP_IF_RUNNING = """() => {
+  const stop = [...document.querySelectorAll('button')].find(b => b.offsetParent && b.textContent.includes('Stop')
+                                                                 && !b.disabled);
+  if (stop) stop.click();
+  return Boolean(stop);
+}"""
 
 
 def stop_run(page, lab="Distillation lab"):
     """Stop the run in `lab` (if one is going) and wait for the Run button."""
     open_tab(page, lab)
-    stop = page.locator("button:has-text('Stop'):visible")
-    if stop.is_enabled():
-        stop.click()
+    page.evaluate(_STOP_IF_RUNNING)
     page.wait_for_function("() => [...document.querySelectorAll('button')].some(b => b.offsetParent &&"
                            " b.textContent.includes('Run') && !b.disabled)", timeout=60_000)
+
+
+def press_stop(page):
+    """The mouse press on the shown Stop button that stop_to_stopped_s times; a clear
+    RuntimeError, not a 30 s wait, if the run ended first (its button disabled)."""
+    stop = page.locator("button:has-text('Stop'):visible")
+    if not stop.is_enabled(timeout=5_000):
+        raise RuntimeError(f"the run ended before Stop was pressed: give start_run more than {LONG_RUN_EPOCHS} epochs")
+    stop.click(timeout=5_000)
 
 
 def _elapsed(page, timeout_s=60):
@@ -154,9 +175,10 @@ def stop_to_stopped_s(page, repeats=5, running_s=1.5, lab="Distillation lab"):
         start_run(page, lab)
         page.wait_for_timeout(running_s * 1000)
         if not page.evaluate(_RUNNING):
-            raise RuntimeError("the run ended before Stop was pressed: give start_run more epochs")
+            raise RuntimeError(f"the run ended before Stop was pressed: give start_run more than "
+                               f"{LONG_RUN_EPOCHS} epochs")
         page.evaluate(_WATCH, "stopped")
-        page.locator("button:has-text('Stop'):visible").click()
+        press_stop(page)
         times.append(_elapsed(page))
         stop_run(page, lab)
     return statistics.median(times)
@@ -179,7 +201,8 @@ def slider_redraw_during_run_s(page, repeats=4, presses=2, lab="Distillation lab
                 times.append(_slider_press_s(page, handle, i))
                 page.wait_for_timeout(300)
             if not page.evaluate(_RUNNING):
-                raise RuntimeError("the run ended before the slider was measured: give start_run more epochs")
+                raise RuntimeError(f"the run ended before the slider was measured: give start_run more than "
+                                   f"{LONG_RUN_EPOCHS} epochs")
         finally:
             stop_run(page, lab)
     open_tab(page, tab)
