@@ -132,3 +132,14 @@ def test_bad_input_is_named(students, digits, tmp_path):
         with pytest.raises(ValueError, match=message):
             call()
     assert not list(tmp_path.glob("*.onnx"))  # nothing half-written
+
+
+@pytest.mark.parametrize("entry", ["latency", "check_input_shape"])
+def test_a_float64_model_is_named_not_blamed_on_input_shape(entry):
+    """Was: 'input_shape (64,) does not fit the model (mat1 and mat2 must have the same dtype…)':
+    the right shape blamed for the model's dtype."""
+    model = wb.models.build("mlp", (64,), 10).double()
+    call = {"latency": lambda: wb.footprint.latency(model, (64,)),
+            "check_input_shape": lambda: wb.export.check_input_shape(model, (64,))}[entry]
+    with pytest.raises(ValueError, match=r"model parameters are float64.*model\.float\(\)"):
+        call()

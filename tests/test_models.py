@@ -63,3 +63,18 @@ def test_bad_model_arguments_are_named():
         wb.models.build("cnn", (2,), 3)
     with pytest.raises(ValueError, match="hidden must be an integer >= 1, got 0"):
         wb.models.build("mlp", (2,), 3, hidden=(0,))
+
+
+@pytest.mark.parametrize("shape", [None, (1, 0, 8), (64.0,), "64"])
+def test_a_bad_input_shape_is_named(shape):
+    """Was: TypeError "'NoneType' object is not iterable" for None; (1, 0, 8) built a model
+    of zero-element layers."""
+    with pytest.raises(ValueError, match="input_shape must be the shape of one example"):
+        wb.models.build("mlp", shape, 10)
+
+
+def test_numpy_sizes_build_the_same_model():
+    import numpy as np
+    a = wb.models.build("resnet", (np.int64(1), 8, 8), np.int64(10), widths=np.int32(8), blocks=np.int64(2))
+    b = wb.models.build("resnet", (1, 8, 8), 10, widths=8, blocks=2)
+    assert [p.shape for p in a.parameters()] == [p.shape for p in b.parameters()]

@@ -1,6 +1,7 @@
 """workbench.optimizer makes torch.optim's updates, step for step, on the same gradients:
 with a parameter that has no gradient on some steps (the first one included), with
 param groups of their own lr and weight decay, and under an LR scheduler."""
+import numpy as np
 import pytest
 import torch
 
@@ -143,3 +144,25 @@ def test_step_hooks_run_as_torch_optims_and_a_closure_gives_its_loss():
     handle.remove()
     opt.step(closure)
     assert [when for when, _ in seen] == ["pre", "post", "post"]
+
+
+@pytest.mark.parametrize("lr, decay, momentum", [(np.float32(0.1), np.float64(0.01), np.float32(0.5)),
+                                                 (np.float64(0.1), np.int64(0), np.float64(0.9))])
+def test_a_param_group_takes_numpy_numbers_and_steps_as_with_python_floats(lr, decay, momentum):
+    """Was: 'lr must be a number > 0 (...), got np.float32(0.1)' (a local isinstance check
+    instead of workbench._check). The step equals torch.optim.SGD's with the same values."""
+    ours, theirs, g = twins()
+    opt = Optimizer(wb.DistillConfig(optimizer="sgd"), [{"params": ours, "lr": lr, "weight_decay": decay,
+                                                         "momentum": momentum}])
+    ref = reference("sgd", [{"params": theirs, "lr": float(lr), "weight_decay": float(decay),
+                             "momentum": float(momentum)}])
+    step_both(ours, theirs, opt, ref, g, steps=3)
+
+
+@pytest.mark.parametrize("key, value", [("lr", np.float32(-0.1)), ("lr", np.float64(np.nan)), ("momentum", 1.0),
+                                        ("weight_decay", np.float32(-1)), ("betas", (0.9, np.float64(1.0))),
+                                        ("eps", "1e-8"), ("lr", True)])
+def test_bad_param_group_values_are_named(key, value):
+    kind = "adam" if key in ("betas", "eps") else "sgd"
+    with pytest.raises(ValueError, match=key.replace("betas", r"betas\[1\]")):
+        Optimizer(wb.DistillConfig(optimizer=kind), [{"params": twins()[0], key: value}])

@@ -9,6 +9,7 @@ import torch
 from . import _check
 
 DEVICES = ("cuda", "mps", "cpu")
+SEED_MAX = 2**32 - 1
 
 
 def pick_device():
@@ -42,9 +43,11 @@ def as_device(device):
 
 
 def seed_everything(seed):
-    """Seed Python, NumPy and torch (all devices) so the same seed gives the same curve."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    """Seed Python, NumPy and torch (all devices) so the same seed gives the same curve.
+    `seed` is an integer >= 0 of any integer type (NumPy's included); returned as an int."""
+    seed = _check.non_negative_int("seed", seed)
+    if seed > SEED_MAX:  # NumPy's legacy seed takes 32 bits
+        raise ValueError(f"seed must be an integer in [0, {SEED_MAX}] (2**32 - 1, NumPy's limit), got {seed!r}")
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)

@@ -30,6 +30,11 @@ def check_input_shape(model, input_shape):
     """Run `model` on one zero example of `input_shape` (C, H, W or features, without the
     batch); a ValueError naming input_shape when the model cannot take it."""
     input_shape = _check.input_shape("input_shape", input_shape)
+    dtypes = sorted({str(p.dtype).replace("torch.", "") for p in model.parameters() if p.is_floating_point()} -
+                    {"float32"})
+    if dtypes:
+        raise ValueError(f"model parameters are {', '.join(dtypes)}; export and footprint run float32 inputs: "
+                         f"call model.float()")
     device = next(model.parameters(), torch.empty(0)).device
     was_training = model.training
     model.eval()

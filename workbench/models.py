@@ -82,7 +82,7 @@ def build(name, input_shape, num_classes, **size):
     unknown = sorted(set(size) - allowed)
     if unknown:
         raise ValueError(f"size arguments for {name!r} must be among {sorted(allowed)}, got {unknown}")
-    input_shape = tuple(input_shape)
+    input_shape = _check.input_shape("input_shape", input_shape)
     if name != "mlp" and len(input_shape) != 3:
         raise ValueError(f"input_shape for {name!r} must be (channels, height, width), got {input_shape}; "
                          f"use 'mlp' for flat inputs")

@@ -29,6 +29,8 @@ from torch.optim.adam import adam
 from torch.optim.optimizer import _global_optimizer_post_hooks, _global_optimizer_pre_hooks
 from torch.optim.sgd import sgd
 
+from . import _check
+
 BETAS, EPS, MOMENTUM = (0.9, 0.999), 1e-8, 0.9  # torch.optim's Adam defaults; SGD's Nesterov momentum
 SETTINGS = {"sgd": {"momentum": MOMENTUM, "nesterov": True, "dampening": 0.0},
             "adam": {"betas": BETAS, "eps": EPS},
@@ -36,23 +38,36 @@ SETTINGS = {"sgd": {"momentum": MOMENTUM, "nesterov": True, "dampening": 0.0},
 FUSED_DEVICES = ("cpu", "cuda")
 
 
+def _as_float(value):
+    """value as a Python float when it is a finite real number of any type (workbench._check:
+    NumPy and 0-d torch scalars included, bools not), else None."""
+    try:
+        return _check.real("value", value)
+    except ValueError:
+        return None
+
+
 def _number(name, value, low, high=math.inf, closed_high=False):
-    """A ValueError naming `name` unless low <= value < high (<= high when closed_high)."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and low <= value and (
-        value <= high if closed_high else value < high)
-    if not ok:
+    """value as a float (any real type, NumPy's included: workbench._check) when low <= value
+    < high (<= high when closed_high); else a ValueError naming `name`."""
+    x = _as_float(value)
+    if x is None or not low <= x or not (x <= high if closed_high else x < high):
         bounds = f">= {low}" if high == math.inf else f"in [{low}, {high}{']' if closed_high else ')'}"
         raise ValueError(f"{name} must be a number {bounds}, got {value!r}")
+    return x
 
 
 def _check_group(kind, group):
-    lr = group["lr"]
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
-        raise ValueError(f"lr must be a number > 0 (a param group's own lr included), got {lr!r}")
-    _number("weight_decay", group["weight_decay"], 0)
+    """Check a param group's settings and store them as Python floats (the fused kernels
+    take Python numbers; a NumPy float from a sweep is one)."""
+    lr = _as_float(group["lr"])
+    if lr is None or not lr > 0:
+        raise ValueError(f"lr must be a number > 0 (a param group's own lr included), got {group['lr']!r}")
+    group["lr"] = lr
+    group["weight_decay"] = _number("weight_decay", group["weight_decay"], 0)
     if kind == "sgd":
-        _number("momentum", group["momentum"], 0, 1)
-        _number("dampening", group["dampening"], 0, 1, closed_high=True)
+        group["momentum"] = _number("momentum", group["momentum"], 0, 1)
+        group["dampening"] = _number("dampening", group["dampening"], 0, 1, closed_high=True)
         if group["nesterov"] and (group["momentum"] == 0 or group["dampening"] != 0):
             raise ValueError(f"nesterov needs momentum > 0 and dampening 0, got momentum={group['momentum']!r}, "
                              f"dampening={group['dampening']!r}")
@@ -60,9 +75,8 @@ def _check_group(kind, group):
         betas = group["betas"]
         if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
             raise ValueError(f"betas must be two numbers in [0, 1), got {betas!r}")
-        for i, beta in enumerate(betas):
-            _number(f"betas[{i}]", beta, 0, 1)
-        _number("eps", group["eps"], 0)
+        group["betas"] = tuple(_number(f"betas[{i}]", beta, 0, 1) for i, beta in enumerate(betas))
+        group["eps"] = _number("eps", group["eps"], 0)
 
 
 class _Lists:

@@ -31,6 +31,24 @@ class TeacherBatch(NamedTuple):
         return TeacherBatch(*(t if t is None else t[b] for t in self[:3]), {k: f[b] for k, f in self.features.items()})
 
 
+def non_finite_rows(x):
+    """How many rows (examples) of x hold a NaN or an inf. A sum first: one pass and no
+    tensor of x's size, the rows counted only when it is not finite (finite values whose sum
+    overflows count none)."""
+    if len(x) == 0 or torch.isfinite(x.sum()):
+        return 0
+    return int((~torch.isfinite(x)).flatten(1).any(1).sum()) if x.dim() > 1 else int((~torch.isfinite(x)).sum())
+
+
+def broken_teacher(bad, checked, of):
+    """The ValueError for a teacher whose outputs hold NaN or inf on `bad` of the `checked`
+    training examples (of `of`)."""
+    scope = f"{checked} of the {of} training examples checked" if checked < of else f"{of} training examples"
+    return ValueError(f"teacher outputs NaN or inf on {bad} of {scope}: the teacher is broken (NaN weights, a bad "
+                      f"checkpoint, or inputs it cannot take), not the run's learning rate; check it with "
+                      f"wb.predict(teacher, splits.train.x)")
+
+
 def soft_labels_and_entropy(logits, temperature):
     """p = softmax(logits / T) and T² · H(p) per example."""
     p = F.softmax(logits / temperature, dim=1)
@@ -60,15 +78,29 @@ class TeacherOutputs:
         self.kept.update(self.shapes)
         self.bytes = 4 * len(x) * sum(torch.Size(s).numel() for s in self.kept.values())
         self.cached = self.bytes <= cfg.teacher_memory_mb * 2**20
-        if not self.cached:
+        if not self.cached:  # the teacher runs per batch: its first chunk is checked here, the rest by the run
             self.bytes = 0
             chunks.close()
+            bad = self._non_finite(logits, feats)
+            if bad:
+                raise broken_teacher(bad, len(logits), len(x))
             return
         self._cache = {name: torch.empty(len(x), *shape, device=x.device) for name, shape in self.kept.items()}
-        start = 0
+        start, bad = 0, 0
         for logits, feats in itertools.chain([(logits, feats)], chunks):
             self._fill(slice(start, start + len(logits)), logits, feats)
+            bad += self._non_finite(logits, feats)
             start += len(logits)
+        if bad:  # checked once per run: the steps then read outputs known to be finite
+            raise broken_teacher(bad, len(x), len(x))
+
+    @staticmethod
+    def _non_finite(logits, feats):
+        """Rows of a chunk whose logits or features hold NaN or inf."""
+        parts = [logits, *feats.values()]
+        if all(non_finite_rows(t) == 0 for t in parts):
+            return 0
+        return int(torch.stack([(~torch.isfinite(t)).flatten(1).any(1) for t in parts]).any(0).sum())
 
     def _fill(self, rows, logits, feats):
         if self.soft:

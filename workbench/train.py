@@ -6,6 +6,7 @@ come from workbench.teacher_outputs: computed once per run while they fit in
 cfg.teacher_memory_mb, so that each step costs one student forward and backward.
 `steps(...)` yields an Event after every step and every epoch so that a widget can drive
 it cooperatively; `distill` and `train` run it to the end with callbacks."""
+import contextlib
 import math
 import time
 from dataclasses import dataclass, field
@@ -14,14 +15,14 @@ import torch
 import torch.nn.functional as F
 
 from .config import DistillConfig
-from .data import Splits
+from .data import Splits, check_teacher_split
 from .device import autocast
 from .analysis import agreement
 from .features import Terms, predict
 from .models import tap
 from .optimizer import Optimizer
 from .response_loss import cross_entropies_and_grad
-from .teacher_outputs import TeacherOutputs
+from .teacher_outputs import TeacherOutputs, non_finite_rows
 
 GATHER = 8  # batches whose rows are gathered at once (see _epoch)
 DIVERGED = 1000.0  # a loss this many times the scale a run started from (or NaN, or inf) ends it: divergence_limit
@@ -56,6 +57,90 @@ def _check_run(model, splits, cfg, teacher):
     for name, m in (("student", model), ("teacher", teacher)):
         if m is not None and not isinstance(m, torch.nn.Module):
             raise ValueError(f"{name} must be a torch.nn.Module, got {type(m).__name__}")
+
+
+def _check_split(name, split, num_classes, input_shape, min_rows, why):
+    """A ValueError naming splits.<name> unless it has at least `min_rows` examples, float32
+    finite inputs of `input_shape` and int64 labels in [0, num_classes). Once per run, before
+    the first step: a bad split found after the epochs would lose the run."""
+    where, x, y = f"splits.{name}", split.x, split.y
+    if len(x) != len(y):
+        raise ValueError(f"{where} must have one label per input, got {len(x)} inputs and {len(y)} labels")
+    if len(y) < min_rows:
+        raise ValueError(f"{where} must hold at least {min_rows} example{'s' if min_rows > 1 else ''} ({why}), got "
+                         f"{len(y)} example{'' if len(y) == 1 else 's'}{' (it is empty)' if len(y) == 0 else ''}")
+    if x.dtype != torch.float32:
+        fix = "x.float()" if x.is_floating_point() else "x.float(), scaled as the model expects (e.g. / 255 for pixels)"
+        raise ValueError(f"{where}.x must be float32 (the dtype of every model and step here), got "
+                         f"{str(x.dtype).replace('torch.', '')}: pass {fix}")
+    if tuple(x.shape[1:]) != tuple(input_shape):
+        raise ValueError(f"{where}.x must hold examples of splits.input_shape {tuple(input_shape)}, got "
+                         f"{tuple(x.shape[1:])}")
+    bad = non_finite_rows(x)  # one pass over the data; the steps then need no check of their own
+    if bad:
+        raise ValueError(f"{where}.x must be finite: {bad} of {len(x)} examples hold NaN or inf (bad data, not a "
+                         f"learning rate to lower); drop or repair them, e.g. keep torch.isfinite(x).flatten(1).all(1)")
+    if y.dtype != torch.int64 or y.dim() != 1:
+        raise ValueError(f"{where}.y must be a 1-D int64 (torch.long) tensor of class indices, got "
+                         f"{str(y.dtype).replace('torch.', '')} of shape {tuple(y.shape)}: pass y.long()")
+    outside = (y < 0) | (y >= num_classes)
+    if outside.any():
+        seen = sorted(set(y[outside].tolist()))
+        raise ValueError(f"{where}.y must be class indices in [0, {num_classes}) (splits.classes has {num_classes}), "
+                         f"got {int(outside.sum())} of {len(y)} labels outside it: {seen[:5]}")
+
+
+def _check_model(who, model, x_probe, num_classes):
+    """A ValueError naming `who` unless its parameters are float32 and (x_probe given) it
+    outputs one logit per class on x_probe."""
+    dtypes = sorted({str(p.dtype).replace("torch.", "") for p in model.parameters() if p.is_floating_point()} -
+                    {"float32"})
+    if dtypes:
+        raise ValueError(f"{who} parameters are {', '.join(dtypes)}; the engine runs in float32 (its data, soft labels "
+                         f"and steps): call {who}.float()")
+    if x_probe is not None:
+        _check_classes(who, predict(model, x_probe).shape[1], num_classes)
+
+
+def _check_classes(who, got, num_classes):
+    if got != num_classes:
+        raise ValueError(f"{who} must output {num_classes} logits (the data set's classes), got {got}")
+
+
+def _check_data(student, teacher, splits, drop_single, teacher_runs):
+    """Every split, the student and the teacher checked once, before the first step. The
+    teacher's class count is probed here when `teacher_runs` is False (alpha = 0, no
+    feature or relation term: it is used for the final agreement alone, which compares
+    argmaxes over the same classes); otherwise TeacherOutputs' one pass gives it."""
+    one = "a batch of one is dropped (BatchNorm and the relation terms cannot use it)"
+    needs = {"train": (2, one) if drop_single else (1, "a step needs an example"),
+             "val": (1, "each epoch is scored on it"), "test": (1, "the run's final score")}
+    for name, (min_rows, why) in needs.items():
+        _check_split(name, getattr(splits, name), splits.num_classes, splits.input_shape, min_rows, why)
+    probe = splits.train.x[:2]
+    _check_model("student", student, probe, splits.num_classes)
+    if teacher is not None:
+        _check_model("teacher", teacher, None if teacher_runs else probe, splits.num_classes)
+
+
+def _teacher_runs(teacher, cfg):
+    """Whether the run needs the teacher's outputs on the transfer set."""
+    return teacher is not None and (cfg.alpha > 0 or cfg.feature_weight > 0 or cfg.relation_weight > 0)
+
+
+@contextlib.contextmanager
+def _seeded(seed, device):
+    """torch's global generators (the CPU's, and the run's CUDA device's) seeded with `seed`
+    inside the block and restored after it: whatever the run draws from them (FitNets
+    regressors' initial weights, a student's dropout masks) comes from cfg.seed, and the
+    caller's own random stream goes on as if the run had not happened."""
+    devices = [device.index if device.index is not None else torch.cuda.current_device()] \
+        if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.random.default_generator.manual_seed(seed)
+        for index in devices:
+            torch.cuda.default_generators[index].manual_seed(seed)
+        yield
 
 
 def _batches(n, batch_size, per_gather, generator, device, drop_single):
@@ -99,16 +184,36 @@ def divergence_limit(first_loss, num_classes):
     return DIVERGED * max(first_loss, math.log(num_classes))
 
 
-def _diverged(epoch, step, loss, limit, lr):
+TEACHER_BROKE = ("the teacher's outputs on this batch are NaN or inf, so the loss is too: the teacher is broken "
+                 "on these inputs (check wb.predict(teacher, splits.train.x)); the learning rate is not the cause")
+BEFORE_ANY_UPDATE = ("this is before any update, so the learning rate is not the cause: the student's outputs are "
+                     "NaN or inf (check its parameters: all(torch.isfinite(p).all() for p in student.parameters()))")
+
+
+def _diverged(epoch, step, loss, limit, lr, cause=None):
     """Result.diverged for a step whose loss is non-finite or over `limit`, with the message
-    a learner reads: where, the value seen, the limit and the learning rate to lower."""
+    a learner reads: where, the value seen, the limit and the learning rate to lower (or,
+    given a `cause` that is not the learning rate, that cause)."""
     if not math.isfinite(loss):
         seen = f"the loss became {loss} at epoch {epoch}, step {step}"
     else:
         seen = (f"the loss reached {loss:.3g} at epoch {epoch}, step {step}, over {limit:.3g} ({DIVERGED:g} times "
                 f"the scale the run started from)")
-    message = f"{seen}: lr={lr:g} makes the updates overshoot and grow; lower the learning rate (try lr={lr / 10:g})"
+    message = f"{seen}: " + (cause or f"lr={lr:g} makes the updates overshoot and grow; lower the learning rate "
+                                       f"(try lr={lr / 10:g})")
     return {"epoch": epoch, "step": step, "loss": loss, "limit": limit, "lr": lr, "message": message}
+
+
+def _cause(loss, step, teacher_batch):
+    """Why a loss is non-finite when the learning rate cannot be the reason: the teacher's
+    outputs on the batch (when it runs per batch; kept outputs are checked once), or a
+    first step, before any update. None: the updates."""
+    if math.isfinite(loss):
+        return None
+    if teacher_batch is not None and any(
+            t is not None and not torch.isfinite(t).all() for t in (*teacher_batch[:3], *teacher_batch.features.values())):
+        return TEACHER_BROKE
+    return BEFORE_ANY_UPDATE if step == 0 else None
 
 
 def _evaluate(model, split):
@@ -130,19 +235,25 @@ def steps(student, splits, cfg, teacher=None, stop=None):
     batch_norm = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in student.modules())
     if batch_norm and cfg.batch_size == 1:
         raise ValueError("batch_size must be >= 2 for a student with BatchNorm (it normalises over the batch), got 1")
-    train, device = splits.train, splits.train.x.device
-    student.to(device)
-    out = predict(student, train.x[:2])
-    if out.shape[1] != splits.num_classes:
-        raise ValueError(f"student must output {splits.num_classes} logits (the data set's classes), got {out.shape[1]}")
     if teacher is None and (cfg.feature_weight > 0 or cfg.relation_weight > 0):
         raise ValueError("feature_weight and relation_weight need a teacher: use wb.distill, not wb.train")
+    device = splits.train.x.device
+    student.to(device)
+    if teacher is not None:
+        check_teacher_split(teacher, splits)  # another data set: ValueError; another split seed: a warning
+        teacher.to(device)
+    _check_data(student, teacher, splits, batch_norm or cfg.relation_weight > 0, _teacher_runs(teacher, cfg))
+    with _seeded(cfg.seed, device):
+        return (yield from _run(student, splits, cfg, teacher, stop, batch_norm))
 
+
+def _run(student, splits, cfg, teacher, stop, batch_norm):
+    """`steps` once its arguments are checked."""
+    train, device = splits.train, splits.train.x.device
     targets = terms = None
-    if teacher is not None and (cfg.alpha > 0 or cfg.feature_weight > 0 or cfg.relation_weight > 0):
-        targets = TeacherOutputs(teacher.to(device), student, train.x, cfg)  # the teacher's one pass
-        if targets.num_classes != splits.num_classes:
-            raise ValueError(f"teacher must output {splits.num_classes} logits, got {targets.num_classes}")
+    if _teacher_runs(teacher, cfg):
+        targets = TeacherOutputs(teacher, student, train.x, cfg)  # the teacher's one pass
+        _check_classes("teacher", targets.num_classes, splits.num_classes)
         if cfg.feature_weight > 0 or cfg.relation_weight > 0:
             terms = Terms(student, targets.shapes, train.x[:2], cfg)
     response = Response(train.y, splits.num_classes, cfg, soft=targets is not None and targets.soft)
@@ -182,7 +293,7 @@ def steps(student, splits, cfg, teacher=None, stop=None):
                 if step == 0 and math.isfinite(value):
                     limit = divergence_limit(value, splits.num_classes)
                 if not math.isfinite(value) or value > limit:  # stepping on only makes it worse
-                    result.diverged = _diverged(epoch, step + 1, value, limit, cfg.lr)
+                    result.diverged = _diverged(epoch, step + 1, value, limit, cfg.lr, _cause(value, step, teacher_batch))
                     break
                 for param in params:  # = opt.zero_grad(set_to_none=True), without its ~30 µs profiler wrapper
                     param.grad = None
