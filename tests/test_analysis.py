@@ -30,8 +30,31 @@ def test_dark_knowledge_rows_are_mean_soft_labels(digits, teacher):
     assert len(pairs) == 3 and all(a != b for a, b, _ in pairs) and pairs[0][2] >= pairs[1][2] >= pairs[2][2]
 
 
+def test_a_class_missing_from_the_split_gives_a_nan_row_as_per_class_accuracy_does(digits, teacher):
+    # issue 29: the row of an absent class was all zeros, though rows "sum to 1"
+    keep = digits.test.y != 3
+    split = wb.data.Split(digits.test.x[keep], digits.test.y[keep])
+    m = wb.analysis.dark_knowledge(teacher, split, temperature=4.0)
+    assert torch.isnan(m[3]).all()
+    present = torch.arange(10) != 3
+    assert not torch.isnan(m[present]).any() and torch.allclose(m[present].sum(1), torch.ones(9), atol=1e-5)
+    assert torch.isnan(wb.analysis.per_class_accuracy(wb.predict(teacher, split.x), split.y, 10)[3])
+    pairs = wb.analysis.most_confusable(m, digits.classes, k=5)
+    assert len(pairs) == 5 and all(a != digits.classes[3] and not math.isnan(p) for a, _, p in pairs)
+    assert [p for *_, p in pairs] == sorted((p for *_, p in pairs), reverse=True)
+    # the widgets' heatmap still draws it: the absent row blank, the other rows as before
+    from widgets import plots
+    z = plots.dark_knowledge_heatmap(m, digits.classes).data[0].z
+    assert all(math.isnan(v) for v in z[3]) and not math.isnan(z[0][1])
+
+
+def test_most_confusable_asks_for_more_pairs_than_there_are(digits, teacher):
+    m = wb.analysis.dark_knowledge(teacher, digits.test, temperature=4.0)
+    assert len(wb.analysis.most_confusable(m, digits.classes, k=200)) == 90
+
+
 def test_bad_analysis_inputs_are_named(teacher, digits):
-    with pytest.raises(ValueError, match="temperature must be a finite number > 0, got 0"):
+    with pytest.raises(ValueError, match=r"temperature must be a number from 0.01 to 1000 \(.*\), got 0"):
         wb.analysis.dark_knowledge(teacher, digits.test, 0)
     with pytest.raises(ValueError, match="data must be a workbench.data.Split"):
         wb.analysis.dark_knowledge(teacher, digits, 1.0)

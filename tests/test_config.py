@@ -4,8 +4,11 @@ import workbench as wb
 
 
 @pytest.mark.parametrize("field, value, message", [
-    ("temperature", 0, "temperature must be a finite number > 0, got 0"),
-    ("temperature", float("nan"), "temperature must be a finite number > 0, got nan"),
+    ("temperature", 0, r"temperature must be a number from 0.01 to 1000 \(.*\), got 0"),
+    ("temperature", float("nan"), r"temperature must be a number from 0.01 to 1000 \(.*\), got nan"),
+    # issue 29: soft labels NaN at 1e-40 (then "diverged"), OverflowError from T**2 at 1e200
+    ("temperature", 1e-40, r"temperature must be a number from 0.01 to 1000 \(.*\), got 1e-40"),
+    ("temperature", 1e200, r"temperature must be a number from 0.01 to 1000 \(.*\), got 1e\+200"),
     ("alpha", 1.5, r"alpha must be a number in \[0, 1\], got 1.5"),
     ("alpha", -0.1, r"alpha must be a number in \[0, 1\], got -0.1"),
     ("epochs", 0, "epochs must be an integer >= 1, got 0"),
@@ -14,10 +17,18 @@ import workbench as wb
     ("lr", -1e-3, "lr must be a finite number > 0, got -0.001"),
     ("batch_size", 0, "batch_size must be an integer >= 1, got 0"),
     ("optimizer", "rmsprop", r"optimizer must be one of \['adam', 'adamw', 'sgd'\], got 'rmsprop'"),
-    ("seed", -1, "seed must be an integer >= 0, got -1"),
+    ("seed", -1, r"seed must be an integer from 0 to 2\*\*32 - 1 = 4294967295, got -1"),
+    # accepted before issue 29, then np.random.seed's own "Seed must be between 0 and 2**32 - 1"
+    ("seed", 2**32, r"seed must be an integer from 0 to 2\*\*32 - 1 = 4294967295, got 4294967296"),
     ("weight_decay", float("inf"), "weight_decay must be a finite number >= 0, got inf"),
     ("weight_decay", -0.1, "weight_decay must be a finite number >= 0, got -0.1"),
     ("epochs", True, "epochs must be an integer >= 1, got True"),
+    # inf once they touch float32: the run "diverged — lower the learning rate" at lr=0.01
+    ("weight_decay", 1e300, r"weight_decay must be at most 3.403e\+38 \(float32's largest number.*got 1e\+300"),
+    ("feature_weight", 1e300, r"feature_weight must be at most 3.403e\+38 .*got 1e\+300"),
+    ("relation_weight", 1e39, r"relation_weight must be at most 3.403e\+38 .*got 1e\+39"),
+    ("lr", 1e300, r"lr must be at most 3.403e\+38 .*got 1e\+300"),
+    ("alpha", 10**400, r"alpha must be a number in \[0, 1\], got 1000"),
 ])
 def test_bad_values_name_the_parameter_the_range_and_the_value(field, value, message):
     with pytest.raises(ValueError, match=message):

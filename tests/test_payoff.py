@@ -192,3 +192,18 @@ def test_the_budgets_name_their_data_and_train_for_the_same_steps(digits):
     for bad in ((), (0.1, 0.1)):
         with pytest.raises(ValueError, match="fractions must name one or more different shares"):
             wb.payoff.budget_runs(digits, teacher, fractions=bad)
+
+
+def test_a_bad_budget_is_refused_before_any_student_trains(digits, monkeypatch):
+    # issue 29 (a run lost after its epochs): fractions=(0.1, 1.5) trained and measured the
+    # 0.1 budget's students, then data.subsample refused 1.5 and their results were lost
+    trained = []
+    monkeypatch.setattr(wb.payoff, "run", lambda events: trained.append(events))
+    teacher = wb.teachers.get("digits/cnn")
+    for bad in ((0.1, 1.5), (0.1, 0.0), (0.1, float("nan")), (0.1, "all")):
+        with pytest.raises(ValueError, match=r"fractions must each be a number in \(0, 1\], got "):
+            wb.payoff.compare_budgets(digits, teacher, widths=(8,), fractions=bad)
+    assert trained == []
+    np = pytest.importorskip("numpy")  # a sweep's NumPy shares are shares too, keyed as plain floats
+    runs = wb.payoff.budget_runs(digits, teacher, widths=(8,), fractions=np.array([0.1, 1.0]))
+    assert list(runs) == [0.1, 1.0] and all(type(f) is float for f in runs)

@@ -1,5 +1,9 @@
 """What a teacher knows and how a student compares: soft labels, entropy, dark knowledge,
-agreement and calibration. Functions take logits (tensors) or a model and a Split."""
+agreement and calibration. Functions take logits (tensors) or a model and a Split.
+
+A class with no example in the split gives NaN wherever a result is a mean over that
+class's examples (a row of `dark_knowledge`, an entry of `per_class_accuracy`): there is
+nothing to average, and a 0 would read as a measurement."""
 import numpy as np
 import torch
 from scipy.linalg import orthogonal_procrustes
@@ -39,22 +43,25 @@ def _split(name, data):
 
 def dark_knowledge(teacher, data, temperature):
     """Class × class matrix M: M[i, j] = mean over examples of true class i of the
-    teacher's soft label for class j at temperature T. Rows sum to 1; the off-diagonal
-    entries say which classes the teacher finds alike."""
-    _check.positive("temperature", temperature)
+    teacher's soft label for class j at temperature T. Rows sum to 1, except the row of a
+    class with no example in `data`, which is NaN (as in `per_class_accuracy`); the
+    off-diagonal entries say which classes the teacher finds alike."""
+    temperature = _check.temperature("temperature", temperature)
     data = _split("data", data)
     probs = soft_targets(predict(teacher, data.x), temperature)
     c = probs.shape[1]
     sums = torch.zeros(c, c, device=probs.device).index_add_(0, data.y, probs)
-    counts = torch.bincount(data.y, minlength=c).clamp(min=1).unsqueeze(1)
-    return (sums / counts).cpu()
+    counts = torch.bincount(data.y, minlength=c).unsqueeze(1)
+    return (sums / counts).cpu()  # 0 / 0 = NaN for an absent class
 
 
 def most_confusable(matrix, classes, k=5):
     """The k largest off-diagonal entries of a dark-knowledge matrix as
-    (true class, confused with, probability), largest first."""
-    off = matrix.clone().fill_diagonal_(float("-inf"))
-    values, flat = off.flatten().topk(min(k, off.numel() - len(off)))
+    (true class, confused with, probability), largest first; the NaN rows of classes
+    absent from the split are left out."""
+    off = matrix.clone().fill_diagonal_(float("nan"))
+    off = torch.where(off.isnan(), float("-inf"), off)  # topk would put NaN first
+    values, flat = off.flatten().topk(min(k, int(torch.isfinite(off).sum())))
     c = matrix.shape[1]
     return [(classes[i // c], classes[i % c], v) for i, v in zip(flat.tolist(), values.tolist())]
 
@@ -64,7 +71,8 @@ def accuracy(logits, labels):
 
 
 def per_class_accuracy(logits, labels, num_classes=None):
-    """Accuracy on the examples of each true class (NaN where a class has no example)."""
+    """Accuracy on the examples of each true class (NaN where a class has no example, as
+    in `dark_knowledge`)."""
     num_classes = num_classes or logits.shape[1]
     correct = (logits.argmax(1) == labels).float()
     hits = torch.zeros(num_classes, device=logits.device).index_add_(0, labels, correct)

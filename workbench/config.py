@@ -4,6 +4,12 @@ from dataclasses import dataclass, replace
 
 from . import _check
 
+# lr, weight_decay and the loss weights multiply float32 tensors in every step: above
+# float32's largest number they are inf there, and the run ended as "diverged — lower the
+# learning rate" on its first step whichever of them it was (issue 29)
+FLOAT32_MAX = 3.4028234663852886e38
+FLOAT32_FIELDS = ("lr", "weight_decay", "feature_weight", "relation_weight")
+
 OPTIMIZERS = ("adam", "adamw", "sgd")
 FEATURE_LOSSES = ("hint", "attention")
 RELATION_LOSSES = ("rkd_distance", "rkd_angle", "rkd", "similarity")
@@ -40,13 +46,17 @@ class DistillConfig:
     teacher_memory_mb: float = 512.0
 
     def __post_init__(self):
-        numbers = {"temperature": _check.positive, "alpha": _check.unit_interval, "epochs": _check.positive_int,
-                   "lr": _check.positive, "batch_size": _check.positive_int, "seed": _check.non_negative_int,
+        numbers = {"temperature": _check.temperature, "alpha": _check.unit_interval, "epochs": _check.positive_int,
+                   "lr": _check.positive, "batch_size": _check.positive_int, "seed": _check.seed,
                    "weight_decay": _check.non_negative, "feature_weight": _check.non_negative,
                    "relation_weight": _check.non_negative,
                    "teacher_memory_mb": _check.non_negative}
         for name, check in numbers.items():  # NumPy scalars (a sweep's values) become plain numbers
             object.__setattr__(self, name, check(name, getattr(self, name)))
+        for name in FLOAT32_FIELDS:
+            if getattr(self, name) > FLOAT32_MAX:
+                raise ValueError(f"{name} must be at most {FLOAT32_MAX:.4g} (float32's largest number: the training "
+                                 f"maths runs in float32), got {getattr(self, name)!r}")
         _check.one_of("optimizer", self.optimizer, OPTIMIZERS)
         _check.one_of("feature_loss", self.feature_loss, FEATURE_LOSSES)
         _check.one_of("relation_loss", self.relation_loss, RELATION_LOSSES)

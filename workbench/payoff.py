@@ -17,7 +17,7 @@ is in tests/test_payoff.py and the README's payoff section."""
 import dataclasses
 import math
 
-from . import data, footprint, models
+from . import _check, data, footprint, models
 from .config import DistillConfig
 from .device import seed_everything
 from .features import predict
@@ -79,9 +79,18 @@ def matched_epochs(splits, fraction, cfg=CONFIG, reference=FRACTION):
 
 
 def _check_fractions(fractions):
+    """The data budgets as a tuple of floats in (0, 1], all checked before any student
+    trains (a bad last one used to end the call after the first budget's runs)."""
+    given = fractions
+    fractions = () if isinstance(given, (str, bytes)) or not hasattr(given, "__iter__") else tuple(given)
+    try:
+        fractions = tuple(_check.fraction("fractions", f) for f in fractions)
+    except ValueError:
+        raise ValueError(f"fractions must each be a number in (0, 1], got {given!r}") from None
     if not fractions or len(set(fractions)) != len(fractions):
         raise ValueError(f"fractions must name one or more different shares of the training set, such as "
-                         f"{BUDGETS}, got {fractions!r}")
+                         f"{BUDGETS}, got {given!r}")
+    return fractions
 
 
 def budget_runs(splits, teacher, widths=WIDTHS, cfg=CONFIG, fractions=BUDGETS, stop=None):
@@ -89,7 +98,7 @@ def budget_runs(splits, teacher, widths=WIDTHS, cfg=CONFIG, fractions=BUDGETS, s
     10% of the training labels beside the control's on all of them (the teacher's data),
     each budget trained for the same number of steps as the first one's cfg.epochs make
     (`matched_epochs`)."""
-    _check_fractions(fractions)
+    fractions = _check_fractions(fractions)
     return {f: student_runs(splits, teacher, widths, cfg.replace(epochs=matched_epochs(splits, f, cfg, fractions[0])),
                             f, stop) for f in fractions}
 
@@ -124,7 +133,7 @@ def compare_budgets(splits, teacher, widths=WIDTHS, cfg=CONFIG, fractions=BUDGET
     """{fraction: `compare`'s points} for each data budget: by default the claim (10% of
     the training labels) beside its control (all of them, the data the teacher had), each
     trained for as many steps as the first budget's cfg.epochs make (`matched_epochs`)."""
-    _check_fractions(fractions)
+    fractions = _check_fractions(fractions)
     return {f: compare(splits, teacher, widths, cfg.replace(epochs=matched_epochs(splits, f, cfg, fractions[0])),
                        f, **kwargs) for f in fractions}
 

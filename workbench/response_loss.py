@@ -31,3 +31,19 @@ def cross_entropies_and_grad(logits, targets, scales, weights):
     ces = (targets * log_q).sum((1, 2)).mul_(-1 / b)
     grad = ((log_q.exp_() - targets) * (weights * scales / b)[:, None, None]).sum(0).t()
     return ces, grad
+
+
+@torch.no_grad()
+def kd_term(logits, teacher_logits, temperature):
+    """T² · mean_batch KL(softmax(teacher_logits / T) ‖ softmax(logits / T)), the number
+    wb.losses.kd_loss gives, for a training history: computed in float64 from both sides'
+    logits, returned as a float64 0-d tensor. Not checked: the loop fixes shapes.
+
+    Why not T² · soft cross-entropy − T² · the teacher's entropy in float32: the two are
+    each near T² · ln C and their difference is the KL, which that cancellation loses. For
+    a student 0.01 (logit noise) from its teacher, B = 128, C = 10, it was 4-6% off at
+    T = 4, 10-12x at T = 50 and 5000x at T = 1000; this stays within 1e-6 of a float64
+    reference (tests/test_precision.py)."""
+    log_q = (logits.double() / temperature).log_softmax(-1)
+    log_p = (teacher_logits.double() / temperature).log_softmax(-1)
+    return (log_p.exp() * (log_p - log_q)).sum(-1).mean() * temperature**2
