@@ -48,16 +48,15 @@ def test_over_the_memory_budget_the_teacher_runs_on_every_batch_and_trains_the_s
 def test_the_budget_decides_what_is_kept(digits, teacher, student_factory):
     x, student = digits.train.x, student_factory(digits)
     cfg = wb.DistillConfig(feature_weight=1.0, feature_pairs=[("act2", "act1")])
-    need = 4 * (10 + 1 + 256) * len(x)  # per example: 10 soft labels, 1 entropy, 256 act2 features, float32
+    need = 4 * (10 + 1 + 10 + 256) * len(x)  # per example: 10 soft labels, 1 entropy, 10 logits, 256 act2 features
     kept = teacher_outputs.TeacherOutputs(teacher, student, x, cfg.replace(teacher_memory_mb=need / 2**20))
     over = teacher_outputs.TeacherOutputs(teacher, student, x, cfg.replace(teacher_memory_mb=(need - 1) / 2**20))
     assert kept.cached and kept.bytes == need and not over.cached and over.bytes == 0
     idx = torch.tensor([5, 0, 700])
     a, b = kept(idx), over(idx)
-    assert a.logits is None and b.logits is None  # not asked for
     assert a.features.keys() == b.features.keys() == {"act2"}
     assert torch.allclose(a.features["act2"], b.features["act2"], atol=1e-6)
-    for name in ("soft_labels", "entropy"):
+    for name in ("soft_labels", "entropy", "logits"):  # logits: the history's exact KD term
         assert torch.allclose(getattr(a, name), getattr(b, name), atol=1e-6), name
 
 

@@ -21,7 +21,7 @@ from .features import feature_chunks, layers_used, predict_features
 
 class TeacherBatch(NamedTuple):
     """The teacher's outputs on a batch; what the run does not use is None (or {})."""
-    logits: torch.Tensor  # when the relation term compares logits
+    logits: torch.Tensor  # when alpha > 0 (an exact KD term for the history) or the relation term compares logits
     soft_labels: torch.Tensor  # softmax(logits / T), when alpha > 0
     entropy: torch.Tensor  # T² · H(soft labels) per example (KL = cross-entropy − entropy)
     features: dict  # {teacher layer: features} of the feature and relation terms
@@ -73,7 +73,7 @@ class TeacherOutputs:
         self.kept = {}
         if self.soft:
             self.kept.update(soft_labels=(self.num_classes,), entropy=())
-        if self.relation_on_logits:
+        if self.soft or self.relation_on_logits:
             self.kept["logits"] = (self.num_classes,)
         self.kept.update(self.shapes)
         self.bytes = 4 * len(x) * sum(torch.Size(s).numel() for s in self.kept.values())
@@ -116,7 +116,7 @@ class TeacherOutputs:
             logits, feats = predict_features(self.teacher, self.x.index_select(0, idx), self.layers,
                                              mixed_precision=False)
             p, h = soft_labels_and_entropy(logits, self.temperature) if self.soft else (None, None)
-            return TeacherBatch(logits if self.relation_on_logits else None, p, h, feats)
+            return TeacherBatch(logits if self.soft or self.relation_on_logits else None, p, h, feats)
         take = {name: t.index_select(0, idx) for name, t in self._cache.items()}  # faster than t[idx] on the CPU
         return TeacherBatch(take.get("logits"), take.get("soft_labels"), take.get("entropy"),
                             {name: take[name] for name in self.layers})
