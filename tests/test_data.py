@@ -1,3 +1,4 @@
+import re
 import hashlib
 import pickle
 import struct
@@ -154,14 +155,14 @@ def test_subsample_of_an_empty_split_is_refused(digits):
 
 @pytest.mark.parametrize("seed", [-1, 1.5, True, "1", 2 ** 32, None])
 def test_subsample_refuses_a_bad_seed(digits, seed):
-    with pytest.raises(ValueError, match=rf"seed must be an integer in \[0, 4294967295\], got {seed!r}"):
+    with pytest.raises(ValueError, match=rf"seed must be an integer from 0 to 2\*\*32 - 1 = 4294967295, got {re.escape(repr(seed))}"):
         wb.data.subsample(digits.train, 0.5, seed=seed)
 
 
 @pytest.mark.parametrize("seed", [-1, 1.5, True, "1", 2 ** 32, None])
 @pytest.mark.parametrize("name", ["digits", "moons", "mnist"])
 def test_load_refuses_a_bad_seed_by_name(name, seed, tmp_path):
-    with pytest.raises(ValueError, match=rf"seed must be an integer in \[0, 4294967295\], got {seed!r}"):
+    with pytest.raises(ValueError, match=rf"seed must be an integer from 0 to 2\*\*32 - 1 = 4294967295, got {re.escape(repr(seed))}"):
         wb.data.load(name, device="cpu", seed=seed, root=tmp_path, download=False)
 
 

@@ -55,7 +55,6 @@ TORCHVISION = ("mnist", "fashion_mnist", "cifar10")
 DATASETS = ("digits",) + SYNTHETIC + TORCHVISION
 
 
-SEED_MAX = 2 ** 32 - 1  # what NumPy's and scikit-learn's random_state take
 TEST_SEED = 0  # the draw of the test set, the same for every split seed
 
 
@@ -75,7 +74,7 @@ def load(name="digits", device=None, root=None, download=True, seed=0):
     folder when files are missing. A teacher trained on another seed's split has seen
     part of this split's val: see `check_teacher_split`."""
     _check.one_of("name", name, DATASETS)
-    seed = _seed("seed", seed)
+    seed = _check.seed("seed", seed)
     if not isinstance(download, bool):
         raise ValueError(f"download must be True or False, got {download!r}")
     if root is not None and not isinstance(root, (str, os.PathLike)):
@@ -89,14 +88,6 @@ def load(name="digits", device=None, root=None, download=True, seed=0):
         splits = _torchvision(name, root, download, seed)
     return Splits(splits[0].to(device), splits[1].to(device), splits[2].to(device), *splits[3:], name=name,
                   seed=seed)
-
-
-def _seed(name, value):
-    """A random seed: an integer in [0, SEED_MAX] of any integer type, returned as an int."""
-    n = _check._integer(value)
-    if n is None or not 0 <= n <= SEED_MAX:
-        raise ValueError(f"{name} must be an integer in [0, {SEED_MAX}], got {value!r}")
-    return n
 
 
 def _stratified(x, y, seed, val=0.2, test=0.2):
@@ -197,7 +188,7 @@ def subsample(split, fraction, seed=0):
     """A random `fraction` of a split (at least one example), the same for the same seed."""
     _one_split(split)
     fraction = _check.fraction("fraction", fraction)
-    seed = _seed("seed", seed)
+    seed = _check.seed("seed", seed)
     if len(split) == 0:
         raise ValueError("split must hold at least one example, got an empty split")
     n = max(1, round(len(split) * fraction))
