@@ -321,9 +321,9 @@ def test_white_box_needs_the_teachers_tokenizer(teacher):
     ({"loss": "kl"}, "loss must be one of \\['forward_kl', 'reverse_kl', 'jsd'\\]"),
     ({"method": "black-box", "on_policy": 0.5}, "on_policy must be 0 for black-box"),
     ({"temperature": 0}, "temperature must be > 0 for white-box distillation \\(0, greedy answers, is for black-box"),
-    ({"temperature": -1.0}, "temperature must be a finite number > 0, got -1.0"),
+    ({"temperature": -1.0}, "temperature must be a number .*got -1.0"),
     ({"queries": 5, "rounds": 10}, "queries must be at least rounds \\(10\\)"),
-    ({"method": "black-box", "temperature": False}, "temperature must be a finite number > 0, got False"),
+    ({"method": "black-box", "temperature": False}, "temperature must be 0 \\(greedy\\) or a finite number .* got False"),
     ({"method": "black-box", "temperature": 1e-300},
      "temperature must be 0 \\(greedy\\) or a finite number from 1.18e-38 \\(float32's smallest normal number"),
 ])

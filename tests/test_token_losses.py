@@ -89,7 +89,7 @@ def test_forward_kl_spreads_and_reverse_kl_picks_a_mode():
 def test_bad_input_names_the_parameter():
     with pytest.raises(ValueError, match="beta must be a number in \\[0, 1\\], got 1.5"):
         generalized_jsd(S, T, beta=1.5)
-    with pytest.raises(ValueError, match="temperature must be a finite number > 0, got 0"):
+    with pytest.raises(ValueError, match="temperature must be a number .*got 0"):  # _check.temperature's range
         forward_kl(S, T, temperature=0)
     with pytest.raises(ValueError, match="mask must be a bool tensor of shape \\(1,\\)"):
         reverse_kl(S, T, mask=torch.ones(2, dtype=torch.bool))

@@ -42,19 +42,31 @@ KL_TO_TRUTH = {name: cls.kl for name, cls in SETTINGS.items()}
 POLICIES = ("replace", "mix", "accumulate")
 
 
+# The smallest sampling temperature any setting takes: float32's smallest normal number, as
+# workbench.llm.gpt samples ("lm"); below it T itself rounds towards 0 in float32.
+MIN_TEMPERATURE = torch.finfo(torch.float32).tiny
+
+
 def check(setting, generations, samples, real_share, policy, temperature, seed):
-    """ValueError naming the first bad argument (with the allowed values)."""
+    """ValueError naming the first bad argument (with the allowed values), raised before
+    anything trains; returns the arguments as plain Python numbers (NumPy numbers of any
+    type are accepted). Each setting adds what its fit and sampling need (for example the
+    Gaussian's at least two samples, see its `limits`)."""
     _check.one_of("setting", setting, SETTINGS)
-    _check.positive_int("generations", generations)
-    _check.positive_int("samples", samples)
-    _check.unit_interval("real_share", real_share)
+    generations = _check.positive_int("generations", generations)
+    samples = _check.positive_int("samples", samples)
+    real_share = _check.unit_interval("real_share", real_share)
     _check.one_of("policy", policy, POLICIES)
     if policy == "mix" and real_share == 0:
         raise ValueError("real_share must be > 0 with policy 'mix' (the share of fresh real data each generation), "
                          "got 0")
-    _check.positive("temperature", temperature)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    t = _check.positive("temperature", temperature)
+    if t < MIN_TEMPERATURE:
+        raise ValueError(f"temperature must be a finite number from {MIN_TEMPERATURE:.3g} (float32's smallest normal "
+                         f"number; sampling below it is not finite) up, got {temperature!r}")
+    seed = _check.non_negative_int("seed", seed)
+    SETTINGS[setting].limits(generations, samples, t)
+    return {"generations": generations, "samples": samples, "real_share": real_share, "temperature": t, "seed": seed}
 
 
 def real_count(real_share, samples):
@@ -81,7 +93,9 @@ def steps(setting, generations=None, samples=None, real_share=0.0, policy="repla
     cls = SETTINGS.get(setting) if isinstance(setting, str) else None
     generations = cls.generations if generations is None and cls else generations
     samples = cls.samples if samples is None and cls else samples
-    check(setting, generations, samples, real_share, policy, temperature, seed)
+    checked = check(setting, generations, samples, real_share, policy, temperature, seed)
+    generations, samples, real_share, temperature, seed = (checked[k] for k in (
+        "generations", "samples", "real_share", "temperature", "seed"))
     allowed = [p for p in inspect.signature(cls).parameters if p != "seed"]
     for name in options:
         if name not in allowed:

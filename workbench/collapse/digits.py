@@ -49,7 +49,9 @@ class Digits:
     def __init__(self, seed=0, labels="hard", classes="imbalanced", hidden=(32,), steps=250, lr=3e-3):
         _check.one_of("labels", labels, LABELS)
         _check.one_of("classes", classes, CLASSES)
-        _check.positive_int("steps", steps)
+        steps, lr = _check.positive_int("steps", steps), _check.positive("lr", lr)
+        hidden = tuple(_check.positive_int("hidden", h) for h in (hidden if isinstance(hidden, (tuple, list))
+                                                                   else (hidden,)))
         self.seed, self.labels, self.classes = seed, labels, classes
         self.hidden, self.steps, self.lr = hidden, steps, lr
         self.splits = load("digits", device="cpu")
@@ -58,6 +60,11 @@ class Digits:
         self.tail = torch.zeros(k, dtype=torch.bool)
         self.tail[list(TAIL_CLASSES)] = True
         self.by_class = [torch.nonzero(self.splits.train.y == c).squeeze(1) for c in range(k)]
+
+    @staticmethod
+    def limits(generations, samples, temperature):
+        """Any number of images (a fit samples batches with replacement) and any
+        temperature sampling takes (produce shifts the logits before dividing by T)."""
 
     @staticmethod
     def truth(classes="imbalanced", **options):
@@ -98,7 +105,9 @@ class Digits:
 
     def produce(self, model, n, temperature, generator):
         x, _ = self._images(n, generator)
-        p = F.softmax(predict(model, x) / temperature, 1)
+        z = predict(model, x)
+        # shifted so the largest is 0 before dividing: softmax is unchanged, and no z / T overflows to ±inf
+        p = F.softmax((z - z.max(1, keepdim=True).values) / temperature, 1)
         if self.labels == "hard":
             p = F.one_hot(torch.multinomial(p, 1, generator=generator).squeeze(1), p.shape[1]).float()
         elif self.labels == "argmax":

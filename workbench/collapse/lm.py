@@ -27,8 +27,9 @@ class LM:
     kl = "KL(truth ‖ model) over each fact's answers, nats"  # what kl_to_truth measures here (see measure)
 
     def __init__(self, seed=0, steps=200, batch_size=64, lr=3e-3, device=None, heldout=500, probe=400):
-        _check.positive_int("steps", steps)
-        _check.positive_int("batch_size", batch_size)
+        steps, batch_size = _check.positive_int("steps", steps), _check.positive_int("batch_size", batch_size)
+        heldout, probe, lr = _check.positive_int("heldout", heldout), _check.positive_int("probe", probe), \
+            _check.positive("lr", lr)
         self.seed, self.steps, self.batch_size, self.lr, self.probe = seed, steps, batch_size, lr, probe
         self.device = torch.device(device) if device is not None else pick_device()
         self.language = pretrained.language()
@@ -40,6 +41,11 @@ class LM:
         half = len(self.language.subjects) // 2
         self.rare = torch.arange(len(self.language.subjects)) >= half
         self.known = {s + ".": True for s in self._all_sentences()}
+
+    @staticmethod
+    def limits(generations, samples, temperature):
+        """Any number of sentences (batches are drawn with replacement); the temperature
+        is one workbench.llm.gpt.generate samples at (chain.check refuses the rest)."""
 
     @staticmethod
     def truth(**options):

@@ -35,14 +35,23 @@ class Zipf:
     kl = "KL(model ‖ truth) over the vocabulary, nats"  # what kl_to_truth measures here (see measure)
 
     def __init__(self, seed=0, vocab=1000, exponent=1.1):
-        _check.positive_int("vocab", vocab)
-        _check.positive("exponent", exponent)
+        vocab = _check.positive_int("vocab", vocab)
+        exponent = _check.positive("exponent", exponent)
         self.seed, self.p = seed, _zipf(vocab, exponent)
         self.tail = _tail(self.p)
+        if not self.tail.any():  # tail_mass and tail_coverage would be 0 and 0/0
+            raise ValueError(f"vocab must be large enough for the rarest tokens to hold the truth's last {TAIL:.0%} of "
+                             f"mass without its commonest ones (the tail the chain measures), got vocab={vocab} with "
+                             f"exponent={exponent}, whose rarest token alone holds {self.p[-1].item():.0%}")
+
+    @staticmethod
+    def limits(generations, samples, temperature):
+        """Any number of samples (one token is a distribution) and any temperature sampling
+        takes (produce works in log space)."""
 
     @staticmethod
     def truth(vocab=1000, exponent=1.1):
-        p = _zipf(vocab, exponent)
+        p = _zipf(_check.positive_int("vocab", vocab), _check.positive("exponent", exponent))
         return {"probs": p.tolist(), "tail_mass": p[_tail(p)].sum().item(), "tail_coverage": 1.0, "vanished": 0,
                 "entropy": -(p * p.log()).sum().item(), "kl_to_truth": 0.0}
 
@@ -56,8 +65,13 @@ class Zipf:
         yield  # a generator like the settings that train, finished at once
 
     def produce(self, model, n, temperature, generator):
-        p = model ** (1.0 / temperature)
-        return torch.multinomial(p / p.sum(), n, replacement=True, generator=generator)
+        """n tokens drawn from q^(1/T) renormalised, computed in log space as
+        softmax((log q − max log q) / T): q ** (1/T) itself underflows to all zeros at a small
+        T (0.13 ** 1000 for the likeliest token at T = 0.001); shifted, the likeliest keeps
+        weight 1, and a vanished token (log q = −inf) stays at 0 at every T."""
+        log_q = model.log()
+        p = torch.softmax((log_q - log_q.max()) / temperature, 0)
+        return torch.multinomial(p, n, replacement=True, generator=generator)
 
     def measure(self, model):
         """vanished: tokens of probability 0; tail_mass: the model's probability of the

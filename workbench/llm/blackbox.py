@@ -76,9 +76,10 @@ class TextAPI:
     def __init__(self, teacher, temperature=1.0, top_k=None, max_new_tokens=16, stop=None, seed=0):
         if not isinstance(teacher, torch.nn.Module) or not hasattr(teacher, "tokenizer"):
             raise ValueError(f"teacher must be a language model of workbench.llm, got {type(teacher).__name__}")
-        _check.positive_int("max_new_tokens", max_new_tokens)
+        max_new_tokens = _check.positive_int("max_new_tokens", max_new_tokens)
+        seed = _check.non_negative_int("seed", seed)
         if top_k is not None:
-            _check.positive_int("top_k", top_k)
+            top_k = _check.positive_int("top_k", top_k)
         if stop:
             teacher.tokenizer.encode(stop, "stop")  # a ValueError here, in the caller's thread
         self.queries, self.tokens = 0, 0

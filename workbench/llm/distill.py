@@ -70,30 +70,35 @@ class LLMConfig:
     seed: int = 0
 
     def __post_init__(self):
+        # every number is checked and stored as a plain Python int or float (NumPy numbers accepted)
         _check.one_of("method", self.method, METHODS)
-        _check.positive_int("queries", self.queries)
         _check.one_of("loss", self.loss, TOKEN_LOSSES)
-        _check.unit_interval("beta", self.beta)
-        if self.temperature == 0 and not isinstance(self.temperature, bool):  # greedy answers
-            if self.method != "black-box":
-                raise ValueError(f"temperature must be > 0 for {self.method} distillation (0, greedy answers, is for "
-                                 f"black-box only: the token losses divide by T), got 0")
-        else:
-            _check.positive("temperature", self.temperature)
-            check_temperature(self.temperature)  # completions are sampled at T: float32 needs T >= MIN_TEMPERATURE
-        _check.unit_interval("on_policy", self.on_policy)
-        _check.positive_int("k", self.k)
-        for name in ("steps", "batch_size", "rounds"):
-            _check.positive_int(name, getattr(self, name))
-        _check.positive("lr", self.lr)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
-            raise ValueError(f"seed must be an integer >= 0, got {self.seed!r}")
+        checked = {name: _check.positive_int(name, getattr(self, name))
+                   for name in ("queries", "k", "steps", "batch_size", "rounds")}
+        checked.update(beta=_check.unit_interval("beta", self.beta),
+                       on_policy=_check.unit_interval("on_policy", self.on_policy),
+                       lr=_check.positive("lr", self.lr), seed=_check.non_negative_int("seed", self.seed),
+                       temperature=self._temperature())
+        for name, value in checked.items():
+            object.__setattr__(self, name, value)
         if self.method == "black-box" and self.on_policy > 0:
             raise ValueError(f"on_policy must be 0 for black-box distillation (a black-box teacher cannot score "
                              f"the student's samples), got {self.on_policy}")
         if self.rounds > self.queries:
             raise ValueError(f"queries must be at least rounds ({self.rounds}): each round asks the teacher at "
                              f"least once; got queries={self.queries}")
+
+    def _temperature(self):
+        """Black-box: the teacher's sampling temperature (0 greedy, else from float32's
+        smallest normal number up). White-box and top-k: also the token losses' softmax
+        temperature, so a distillation temperature (_check.temperature's range)."""
+        t = self.temperature
+        if self.method == "black-box":
+            return check_temperature(t)
+        if t == 0 and not isinstance(t, bool):
+            raise ValueError(f"temperature must be > 0 for {self.method} distillation (0, greedy answers, is for "
+                             f"black-box only: the token losses divide by T), got {t!r}")
+        return _check.temperature("temperature", t)
 
     def replace(self, **changes):
         return replace(self, **changes)
@@ -155,6 +160,7 @@ def round_prompts(task, n, seed, round_index):
     """The n prompts of round `round_index` (0-based) of a run seeded `seed`: drawn from
     a generator that depends on the seed and the round only, so every method with this
     seed asks about the same prompts in that round."""
+    seed, round_index = _check.non_negative_int("seed", seed), _check.non_negative_int("round_index", round_index)
     key = hashlib.sha256(f"workbench.llm prompts, seed {seed}, round {round_index}".encode()).digest()
     return task.prompts(n, torch.Generator().manual_seed(int.from_bytes(key[:8], "little") >> 1))
 
@@ -182,7 +188,9 @@ def _collect(pool, api, student, task, cfg, n, n_on, g, prompts=None):
 
 def steps(student, teacher, task, cfg, stop=None):
     """Run one distillation as a generator of Events: "step" after each optimizer step
-    (its loss) and "round" after each round (queries and tokens spent so far). Its
+    (its loss) and "round" after each round (queries and tokens spent so far,
+    round_steps: the optimizer steps the round took, loss: their mean, NaN when it took
+    none, as a round does when steps < rounds or Stop comes before its first step). Its
     return value is the Result; its `metrics` hold task.evaluate(student), the budget
     spent (teacher_queries, teacher_tokens), seconds, teacher_seconds (of those, the
     time spent collecting answers) and student_tokens (completion tokens trained on)."""
@@ -234,7 +242,8 @@ def steps(student, teacher, task, cfg, stop=None):
             trained_tokens += int(mask.sum())
             yield Event("step", r + 1, step, {"loss": losses[-1]})
         row = {"round": r + 1, "step": step, "queries": api.queries, "tokens": api.tokens,
-               "loss": sum(losses) / max(len(losses), 1)}
+               "round_steps": len(losses),  # no step, no loss: NaN, never a perfect-looking 0.0
+               "loss": sum(losses) / len(losses) if losses else math.nan}
         result.history.append(row)
         yield Event("round", r + 1, step, row)
         if result.stopped:

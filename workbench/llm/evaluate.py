@@ -6,7 +6,8 @@ import torch
 import torch.nn.functional as F
 
 from .facts import BOS, RELATIONS
-from .gpt import generate
+from .. import _check
+from .gpt import check_ids, generate
 from .tokenizer import PAD
 
 SECOND_KEPT = 0.1  # a second answer is kept when the model gives it at least a quarter of its true 0.4
@@ -116,6 +117,7 @@ def _scored(ids, start):
 def perplexity(model, ids, start=1):
     """exp(mean negative log-likelihood per character) of right-padded ids (B, L),
     counting the characters from position `start` on (a number, or one per row)."""
+    check_ids(ids, model.cfg.vocab_size)
     logp = _log_probs(model, ids.to(_device(model))).cpu()
     ids = ids.cpu()
     nll = -logp.gather(-1, ids[:, 1:, None]).squeeze(-1)[_scored(ids, start)]
@@ -134,6 +136,9 @@ def unigram_perplexity(train_ids, ids, vocab_size, start=1):
 def samples(models, prompts, temperature=1.0, max_new_tokens=16, stop=None, seed=0):
     """{name: [completion per prompt]} for each model in `models` ({name: model}),
     sampled with the same seed: teacher and student side by side."""
+    if isinstance(prompts, str) or not all(isinstance(p, str) for p in prompts):
+        raise ValueError(f"prompts must be a list of strings, got {type(prompts).__name__}")
+    seed = _check.non_negative_int("seed", seed)
     out = {}
     for name, model in models.items():
         tok, bos = model.tokenizer, getattr(model, "bos", "")

@@ -1,9 +1,11 @@
 """One call for notebooks, widgets and outside scripts: distil a fresh default student
 from the default teacher on the facts language and measure it."""
 import copy
+import numbers
 
 import torch
 
+from .. import _check
 from ..device import pick_device, seed_everything
 from ..train import run
 from . import distill, gpt, pretrained
@@ -28,8 +30,7 @@ def _get(name, device):
 
 def teacher(name="facts", device=None):
     """A pretrained teacher: "facts" (the default) or "pydoc" (real text); loaded once."""
-    from .._check import one_of
-    one_of("name", name, pretrained.TEACHERS)
+    _check.one_of("name", name, pretrained.TEACHERS)
     return _get(name, torch.device(device) if device is not None else pick_device())
 
 
@@ -37,6 +38,7 @@ def student(seed=0, device=None, pretrained_base=True, **size):
     """A fresh default student: a trainable copy of "facts-base", which speaks the facts
     language but knows none of its facts. With pretrained_base=False, or a `size`
     (context, layers, width, heads), a randomly initialised GPT seeded with `seed`."""
+    seed = _check.non_negative_int("seed", seed)
     device = torch.device(device) if device is not None else pick_device()
     base = _get("facts-base", device)
     if pretrained_base and not size:
@@ -58,8 +60,9 @@ def task(device=None):
 
 def rounds_for(queries):
     """Ten rounds of queries, or one per query on a budget under ten."""
-    return min(LLMConfig.rounds, queries) if isinstance(queries, int) and not isinstance(queries, bool) and queries > 0 \
-        else LLMConfig.rounds
+    # NumPy integers too; anything else is left to LLMConfig to refuse
+    whole = isinstance(queries, numbers.Integral) and not isinstance(queries, bool) and queries > 0
+    return min(LLMConfig.rounds, int(queries)) if whole else LLMConfig.rounds
 
 
 def experiment(method="white-box", queries=LLMConfig.queries, loss="forward_kl", temperature=1.0, on_policy=0.0,
@@ -79,17 +82,17 @@ def experiment(method="white-box", queries=LLMConfig.queries, loss="forward_kl",
     cfg = LLMConfig(method=method, queries=queries, loss=loss, beta=beta, temperature=temperature,
                     on_policy=on_policy, k=k, steps=steps, seed=seed, rounds=rounds_for(queries))
     t = teacher("facts", device)
-    model = student(seed, device=next(t.parameters()).device)
+    model = student(cfg.seed, device=next(t.parameters()).device)
     rows = []
 
     def measure(event):
         if event.kind == "round":
             rows.append({**event.metrics, **task().evaluate(model)})
     result = run(distill.steps(model, t, task(), cfg, stop=stop), [measure] * curve + list(callbacks))
-    settings = {"method": method, "loss": loss, "queries": queries, "temperature": temperature,
-                "on_policy": on_policy, "seed": seed}
+    settings = {"method": cfg.method, "loss": cfg.loss, "queries": cfg.queries, "temperature": cfg.temperature,
+                "on_policy": cfg.on_policy, "seed": cfg.seed}
     if method == "top-k":
-        settings["k"] = k
+        settings["k"] = cfg.k
     if loss == "jsd":
-        settings["beta"] = beta
+        settings["beta"] = cfg.beta
     return {**settings, **result.metrics, "stopped": result.stopped, **({"curve": rows} if curve else {})}

@@ -144,12 +144,10 @@ def _names(n, generator):
 def make(subjects=48, zipf=1.0, seed=0):
     """The facts language: `subjects` names with Zipf exponent `zipf`, each fact's kind
     and answers drawn with `seed`. The same arguments always give the same language."""
-    _check.positive_int("subjects", subjects)
+    subjects = _check.positive_int("subjects", subjects)
     if subjects < 4:
         raise ValueError(f"subjects must be at least 4 (a frequent half and a rare half), got {subjects}")
-    _check.positive("zipf", zipf)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    zipf, seed = _check.positive("zipf", zipf), _check.non_negative_int("seed", seed)
     g = torch.Generator().manual_seed(seed)
     names = _names(subjects, g)
     w = torch.arange(1, subjects + 1, dtype=torch.float64) ** -zipf

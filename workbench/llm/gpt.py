@@ -1,6 +1,7 @@
 """A tiny GPT: a causal transformer over characters (Radford et al. 2018/2019; the
 layout of nanoGPT: pre-LayerNorm blocks, learned positions, the output layer tied to the
 token embedding)."""
+import numbers
 from dataclasses import asdict, dataclass
 
 import torch
@@ -33,12 +34,29 @@ MIN_TEMPERATURE = torch.finfo(torch.float32).tiny
 
 
 def check_temperature(value, name="temperature"):
-    """A sampling temperature: 0 (greedy) or a finite number >= MIN_TEMPERATURE; returns it."""
-    if (isinstance(value, bool) or not isinstance(value, (int, float)) or value != value
-            or not (value == 0 or MIN_TEMPERATURE <= value < float("inf"))):
+    """A sampling temperature: 0 (greedy) or a finite number >= MIN_TEMPERATURE, of any real
+    type (NumPy scalars included, bools not); returns it as a Python float."""
+    x = None if isinstance(value, bool) or not isinstance(value, numbers.Real) else float(value)
+    if x is None or not (x == 0 or MIN_TEMPERATURE <= x < float("inf")):
         raise ValueError(f"{name} must be 0 (greedy) or a finite number from {MIN_TEMPERATURE:.3g} (float32's "
                          f"smallest normal number; sampling below it is not finite) up, got {value!r}")
-    return value
+    return x
+
+
+def check_ids(ids, vocab_size, name="ids"):
+    """ids must be a (batch, length) tensor of integer token ids in [0, vocab_size): a
+    ValueError naming what is wrong, instead of torch's index errors inside the model."""
+    if (not isinstance(ids, torch.Tensor) or ids.dim() != 2 or ids.dtype == torch.bool
+            or ids.is_floating_point() or ids.is_complex()):
+        raise ValueError(f"{name} must be a (batch, length) tensor of integer token ids (tokenizer.batch gives one), "
+                         f"got {type(ids).__name__} {getattr(ids, 'dtype', '')} of shape "
+                         f"{tuple(getattr(ids, 'shape', ()))}")
+    if ids.numel():
+        low, high = int(ids.min()), int(ids.max())
+        if low < 0 or high >= vocab_size:
+            raise ValueError(f"{name} must hold token ids in [0, {vocab_size}) (the model's vocabulary), got "
+                             f"{low if low < 0 else high}")
+    return ids
 
 
 class Block(nn.Module):
@@ -106,10 +124,12 @@ def generate(model, ids, max_new_tokens, temperature=1.0, top_k=None, stop=None,
     never sees the padding after it). Sampling at `temperature` (0: greedy), `top_k`
     keeps the k most likely tokens; a row ends after the `stop` id. Returns the
     right-padded sequences (B, <= T + max_new_tokens)."""
-    _check.positive_int("max_new_tokens", max_new_tokens)
-    check_temperature(temperature)
+    max_new_tokens = _check.positive_int("max_new_tokens", max_new_tokens)
+    temperature = check_temperature(temperature)
     if top_k is not None:
-        _check.positive_int("top_k", top_k)
+        top_k = _check.positive_int("top_k", top_k)
+    check_ids(ids, model.cfg.vocab_size)
+    ids = ids.long()
     model.eval()
     lengths = (ids != PAD).sum(1)
     if (lengths == 0).any():

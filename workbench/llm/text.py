@@ -3,12 +3,14 @@
 The default needs no download: the help texts that ship with Python
 (`pydoc_data.topics`, about 465k characters of English prose and code), folded to ASCII
 so that its characters are the same on every Python version."""
+import numbers
 import pathlib
 import string
 from dataclasses import dataclass
 
 import torch
 
+from .. import _check
 from .tokenizer import CharTokenizer
 
 ASCII = string.printable.replace("\r", "").replace("\x0b", "").replace("\x0c", "").replace("\t", "")
@@ -49,6 +51,8 @@ class Corpus:
 
     def windows(self, n, length, generator, split="train"):
         """n random windows of `length` consecutive ids, (n, length)."""
+        n, length = _check.positive_int("n", n), _check.positive_int("length", length)
+        _check.one_of("split", split, ("train", "val"))
         ids = self.train if split == "train" else self.val
         if len(ids) <= length:
             raise ValueError(f"the {split} text has {len(ids)} characters, fewer than a window of {length}")
@@ -62,10 +66,14 @@ class Corpus:
 def load(path=None, tokenizer=None, val_share=0.1, min_chars=1000):
     """A Corpus from the UTF-8 file at `path`, or from Python's help texts when None.
     `tokenizer` (e.g. a teacher's) must cover the text; by default one is built from it."""
+    share = float(val_share) if isinstance(val_share, numbers.Real) and not isinstance(val_share, bool) else None
+    if share is None or not 0 < share < 1:
+        raise ValueError(f"val_share must be a number in (0, 1) (the share of the text held out), got {val_share!r}")
+    min_chars = _check.positive_int("min_chars", min_chars)
     text = pydoc_text() if path is None else read_text(path)
     if len(text) < min_chars:
         raise ValueError(f"the text must have at least {min_chars} characters to train on, got {len(text)}")
     tokenizer = tokenizer or CharTokenizer.from_text(text)
     ids = torch.tensor(tokenizer.encode(text, "the text"), dtype=torch.long)
-    cut = int(len(ids) * (1 - val_share))
+    cut = int(len(ids) * (1 - share))
     return Corpus("pydoc topics" if path is None else pathlib.Path(path).name, tokenizer, ids[:cut], ids[cut:])

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from .. import _check
-from .gpt import generate
+from .gpt import check_ids, generate
 
 
 class LogitAPI:
@@ -20,7 +20,7 @@ class LogitAPI:
             raise ValueError(f"teacher must be a language model of workbench.llm, got {type(teacher).__name__}")
         vocab = teacher.cfg.vocab_size
         if k is not None:
-            _check.positive_int("k", k)
+            k = _check.positive_int("k", k)
             if k >= vocab:
                 raise ValueError(f"k must be smaller than the vocabulary ({vocab} tokens) to be a top-k API, got {k}; "
                                  f"use k=None for the full distribution")
@@ -32,8 +32,8 @@ class LogitAPI:
     def score(self, ids, temperature=1.0):
         """The teacher's distribution after every position of right-padded ids (B, L):
         logits (B, L-1, V), or with k a pair (log-probs at T (B, L-1, k), token ids)."""
-        _check.positive("temperature", temperature)
-        _ids(ids)
+        temperature = _check.temperature("temperature", temperature)
+        _ids(ids, self.teacher.cfg.vocab_size)
         self.queries += len(ids)
         self.tokens += int((ids != 0).sum())
         logits = self.teacher(ids[:, :-1].to(self.device)).float()
@@ -45,15 +45,16 @@ class LogitAPI:
     def complete(self, ids, max_new_tokens, temperature=1.0, stop=None, generator=None):
         """The teacher samples a completion of each prompt and returns the sequences with
         its distributions along them (one query per prompt)."""
-        _ids(ids)
+        _ids(ids, self.teacher.cfg.vocab_size)
         seqs = generate(self.teacher, ids.to(self.device), max_new_tokens, temperature, None, stop, generator)
         return seqs.to(ids.device), self.score(seqs, temperature)
 
 
-def _ids(ids):
+def _ids(ids, vocab_size):
     if not isinstance(ids, torch.Tensor) or ids.dtype != torch.long or ids.dim() != 2:
         raise ValueError(f"ids must be a (batch, length) torch.long tensor of token ids (tokenizer.batch gives one), "
                          f"got {type(ids).__name__} {getattr(ids, 'dtype', '')}")
+    check_ids(ids, vocab_size)
 
 
 def top_k_buckets(student_logits, teacher_top, temperature=1.0):
@@ -61,6 +62,7 @@ def top_k_buckets(student_logits, teacher_top, temperature=1.0):
     rest: log-probabilities (..., k + 1) of the student at T and of the teacher, ready
     for the token losses at temperature 1. The KL between these is exact for what a
     top-k API reveals."""
+    temperature = _check.temperature("temperature", temperature)
     values, index = teacher_top
     log_ps = F.log_softmax(student_logits / temperature, -1)
     s_top = log_ps.gather(-1, index)
