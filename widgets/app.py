@@ -7,6 +7,7 @@ import torch
 
 import workbench as wb
 
+from . import a11y
 from .collapse_lab import CollapseLab
 from .dark_knowledge import DarkKnowledgeMap
 from .exercises_tab import ExercisesTab
@@ -90,9 +91,9 @@ TABS = [("Soft labels", TemperatureExplorer), ("Dark knowledge", DarkKnowledgeMa
 
 class Dashboard(W.VBox):
     """The dashboard: a title, an introduction, a message line, a link button and one
-    tab per lab. Each tab is built when first opened, so the page appears as soon as the
-    first one is ready. `open_link(query)` opens a tab with its lab's settings from a
-    page's query string."""
+    tab per lab, and the page's accessibility layer (widgets.a11y). Each tab is built when
+    first opened, so the page appears as soon as the first one is ready. `open_link(query)`
+    opens a tab with its lab's settings from a page's query string."""
 
     def __init__(self, splits=None):
         self.splits = splits or wb.data.load("digits")
@@ -104,8 +105,11 @@ class Dashboard(W.VBox):
         self.open_tab(0)
         self.link_button = W.Button(description="Link to these settings", icon="link", layout=W.Layout(width="220px"))
         self.link = W.HTML()
+        self.link.add_class("kd-status")  # the link, said when it appears
         self.link_button.on_click(guarded(self.message, self.show_link))
-        super().__init__([W.HTML(INTRO), self.message, W.HBox([self.link_button, self.link]), self.tabs])
+        # before the tabs: the page's accessibility layer (named controls, live regions, lang, title, main landmark)
+        super().__init__([W.HTML(INTRO), self.message, W.HBox([self.link_button, self.link]), a11y.ensure(), self.tabs])
+        self.add_class("kd-app")
         # torch imports torch._dynamo (1.9 s, 160 MB) when the first optimizer is built: do it
         # now, before a preheated kernel meets its learner, not inside the learner's first Run.
         torch.optim.AdamW([torch.zeros(1, requires_grad=True)])

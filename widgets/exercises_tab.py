@@ -18,7 +18,7 @@ TITLES = {"soft_labels": "Soft labels and temperature", "kd_loss": "The KD loss"
 def _feedback_html(passed, text):
     color = "#1b7f3b" if passed else "#b00020"
     mark = "✓" if passed else "✗"
-    return f"<div class='kd-feedback' role='status' style='color:{color}'>{mark} {html.escape(text)}</div>"
+    return f"<div class='kd-feedback' style='color:{color}'>{mark} {html.escape(text)}</div>"
 
 
 def multiple_choice(question, rng=None):
@@ -30,6 +30,7 @@ def multiple_choice(question, rng=None):
     buttons = W.RadioButtons(options=[a["answer"] for a in answers], value=None, description="your answer",
                              style={"description_width": "initial"}, layout=W.Layout(width="auto"))
     out = W.HTML()
+    out.add_class("kd-status")  # a live region (widgets.a11y): the feedback is said as it appears
 
     def show(change):
         chosen = next(a for a in answers if a["answer"] == change["new"])
@@ -44,6 +45,7 @@ def number_answer(prompt, labels, check):
                          layout=W.Layout(width="260px")) for label in labels]
     button = W.Button(description="Check", icon="check")
     out = W.HTML()
+    out.add_class("kd-status")
 
     def run(_):
         out.value = check(*[b.value for b in boxes])._repr_html_()

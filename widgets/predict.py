@@ -34,6 +34,7 @@ class Prediction:
                                       style={"description_width": "initial"}, layout=W.Layout(width="auto"))
         self.buttons.add_class("kd-prediction")
         self.out = W.HTML()
+        self.out.add_class("kd-status")  # a live region (widgets.a11y): the outcome is said as it appears
         self.widget = W.VBox([W.HTML(f"<b>Predict first:</b> {html.escape(question)}"), self.buttons, self.out],
                              layout=W.Layout(max_width="900px"))
         self.result = None
@@ -60,7 +61,7 @@ class Prediction:
         text = f"You predicted: {mine}. What happened: {outcome}.{verdict}"
         color = "#1b7f3b" if correct is not None and self.choice == correct else \
             "#b00020" if correct is not None and self.choice is not None else "#2d4a6b"
-        self.out.value = f"<div class='kd-reveal' role='status' style='color:{color}'>{html.escape(text)}</div>"
+        self.out.value = f"<div class='kd-reveal' style='color:{color}'>{html.escape(text)}</div>"
         self.result = text
         return text
 

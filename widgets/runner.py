@@ -3,6 +3,12 @@ throttled redraws, and a run that never freezes the page. Hooks in `on_start` ru
 run starts and those in `on_end` (called with whether it ran to its end) when it ends:
 the scenario picker locks the learner's prediction there, then reveals the outcome.
 
+The message line (live.Message) is a live region (made role=status by widgets.a11y):
+a screen reader hears "Running…", the progress every `note_interval` seconds ("Running…
+epoch 3 of 30" when the lab sets `progress_text`, else "Running… 40% done"), "Stopped.",
+"Done." and errors. Run and Stop (classes `kd-run`, `kd-stop` in a `kd-runner` row) hand
+the keyboard focus to each other as a run starts and ends, so Stop is where the focus is.
+
 A lab supplies `prepare(stop)`, which checks its controls (raising ValueError with a
 message for the learner) and returns an iterator whose every `next()` does a small piece
 of work (one optimizer step) and yields the fraction done (or None); and `redraw()`, which
@@ -43,6 +49,7 @@ import time
 import ipywidgets as W
 import torch
 
+from . import a11y
 from .live import Message
 
 
@@ -52,13 +59,19 @@ class RunController:
     redraw_share = 0.1  # at most this share of a run's time goes to redraws
     threads = 1  # torch's intra-op threads while a run is in progress; None: leave them alone
     clock = staticmethod(time.perf_counter)
+    note_interval = 5.0  # seconds between two progress notes in the live region (not every step)
 
     def __init__(self, prepare, redraw, min_interval=0.1):
         self.prepare, self.redraw, self.min_interval = prepare, redraw, min_interval
         self.run_button = W.Button(description="Run", button_style="primary", icon="play")
         self.stop_button = W.Button(description="Stop", icon="stop", disabled=True)
+        self.run_button.add_class("kd-run")  # the page hands the focus from Run to Stop and back (a11y)
+        self.stop_button.add_class("kd-stop")
         self.progress = W.FloatProgress(value=0, min=0, max=1, layout=W.Layout(width="200px"))
+        a11y.name(self.progress, "progress of the run")
         self.message = Message()
+        self.progress_text = None  # optional: a function giving the progress in words, e.g. "epoch 3 of 30"
+        self.next_note = 0.0
         self.stop_event = threading.Event()
         self.task = None
         self.redraws = 0
@@ -67,7 +80,9 @@ class RunController:
         self.on_end = []  # called with completed (ran to its end: no Stop, no error) when a run ends
         self.run_button.on_click(lambda _: self.start())
         self.stop_button.on_click(lambda _: self.stop())
-        self.widget = W.VBox([W.HBox([self.run_button, self.stop_button, self.progress]), self.message])
+        row = W.HBox([self.run_button, self.stop_button, self.progress, a11y.ensure()])
+        row.add_class("kd-runner")
+        self.widget = W.VBox([row, self.message])
 
     def lock(self, *controls):
         """Register the controls that define a run: they are disabled while it runs, so
@@ -97,6 +112,7 @@ class RunController:
         self.progress.value = 0
         self.run_button.disabled, self.stop_button.disabled = True, False
         self.message.info("Running…")
+        self.next_note = self.clock() + self.note_interval
         try:
             for hook in self.on_start:  # e.g. lock the prediction
                 hook()
@@ -136,6 +152,9 @@ class RunController:
                         self._redraw()
                         cost = self.clock() - now
                         next_redraw = now + max(self.min_interval, cost / self.redraw_share)
+                    if now >= self.next_note and not self.stop_event.is_set():
+                        self.message.info(f"Running… {self.progress_words()}")
+                        self.next_note = now + self.note_interval
                     await asyncio.sleep(self.pause)  # Stop, sliders, the figures' replies
                     turn = self.clock() + self.work_slice
                 self._redraw()
@@ -154,6 +173,16 @@ class RunController:
                 hook(completed)
             except Exception as e:
                 self.message.error(e if isinstance(e, ValueError) else f"{type(e).__name__}: {e}")
+
+    def progress_words(self):
+        """The progress said in the live region: the lab's `progress_text()` ("epoch 3 of
+        30") if it gives one, else the share done ("40% done")."""
+        if self.progress_text is not None:
+            with contextlib.suppress(Exception):  # progress in words is a courtesy: never fail a run
+                words = self.progress_text()
+                if words:
+                    return str(words)
+        return f"{self._done:.0%} done"
 
     def _redraw(self):
         self.redraws += 1
