@@ -63,6 +63,7 @@ def test_a_start_hook_that_fails_leaves_the_controls_unlocked_with_a_message():
     assert not box.disabled and not controller.run_button.disabled
 
 
-def test_the_unbiased_gaussian_needs_two_samples():
-    with pytest.raises(ValueError, match="samples must be >= 2 with estimator='unbiased'"):
-        wb.collapse.run("gaussian", generations=2, samples=1, estimator="unbiased")
+@pytest.mark.parametrize("estimator", ["ml", "unbiased"])
+def test_a_gaussian_chain_needs_two_samples_with_either_estimator(estimator):
+    with pytest.raises(ValueError, match="samples must be at least 2 for setting 'gaussian'.*got 1"):
+        wb.collapse.run("gaussian", generations=2, samples=1, estimator=estimator)
