@@ -119,7 +119,7 @@ def test_a_left_out_class_shows_in_per_class_accuracy(digits, left_out_runs):
     ("lr", 0.0, "lr must be a finite number > 0, got 0.0"),
     ("epochs", -2, "epochs must be an integer >= 1, got -2"),
     ("left_out", "3, 12", "classes left out must be among"),
-    ("seed", -1, "seed must be an integer >= 0, got -1"),
+    ("seed", -1, "seed must be an integer from 0 to 2**32 - 1 = 4294967295, got -1"),
 ])
 def test_bad_values_show_the_engines_message_and_start_nothing(digits, control, value, message):
     lab = DistillationLab(digits)

@@ -217,8 +217,8 @@ class CollapseLab:
                            self.compare, self.policy, self.share, self.labels, self.seed, self.picker.ask,
                            self.controller.widget],
                           layout=W.Layout(width="560px", padding="0 12px 0 0"))
-        viewer = W.VBox([W.HBox([self.play, self.generation]), self.overlay])
-        self.widget = W.VBox([W.HBox([controls, viewer]), self.curves, self.table])
+        viewer = W.VBox([W.HBox([self.play, self.generation]), self.overlay.view])
+        self.widget = W.VBox([W.HBox([controls, viewer]), self.curves.view, self.table])
 
     # --- controls -------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ across many chains with them.
 import math
 from plotly.subplots import make_subplots
 
-from .plots import PALETTE, TRUTH, _layout, text
+from .plots import DASHES, PALETTE, SYMBOLS, TRUTH, _layout, describe, plain, text
 
 
 def mean_and_median(stats, theory=None, title="The fitted variance across chains", truth=1.0):
@@ -25,15 +25,18 @@ def mean_and_median(stats, theory=None, title="The fitted variance across chains
                         horizontal_spacing=0.1, shared_yaxes=True)
     theory = theory or {}
     for i, (label, rows) in enumerate(stats.items()):
+        # a run: solid, in its colour, with its marker symbol; its theory: dashed, no markers
         colour = PALETTE[i % len(PALETTE)]
+        marker = dict(color=colour, symbol=SYMBOLS[i % len(SYMBOLS)], size=6)
         x = [r["generation"] for r in rows]
         for col, key in enumerate(("mean", "median"), 1):
             fig.add_scatter(x=x, y=[r[key] for r in rows], name=text(label), legendgroup=text(label),
-                            showlegend=col == 1, mode="lines", line=dict(color=colour, width=2), row=1, col=col)
+                            showlegend=col == 1, mode="lines+markers", line=dict(color=colour, width=2),
+                            marker=marker, row=1, col=col)
             if label in theory and theory[label].get(key) is not None:
                 fig.add_scatter(x=x, y=list(theory[label][key]), name=text(f"{label}: theory"),
                                 legendgroup=text(f"{label}: theory"), showlegend=col == 1, mode="lines",
-                                line=dict(color=colour, dash="dash", width=1.5), row=1, col=col)
+                                line=dict(color=colour, dash=DASHES[1], width=1.5), row=1, col=col)
     for col in (1, 2):
         fig.update_xaxes(title_text="generation", row=1, col=col)
         if truth is not None:
@@ -43,7 +46,23 @@ def mean_and_median(stats, theory=None, title="The fitted variance across chains
                                xanchor="right", yanchor="bottom", font=dict(color=TRUTH), row=1, col=col)
     fig.update_yaxes(type="log", title_text="variance (log scale)", row=1, col=1)
     fig.update_yaxes(type="log", row=1, col=2)
-    return _layout(fig, title, margin=dict(l=60, r=20, t=70, b=40))
+    _layout(fig, title, margin=dict(l=60, r=20, t=70, b=40))
+    said = mean_and_median_summary(stats)
+    if truth is not None:
+        said += f" The truth is {truth:g}."
+    return describe(fig, f"{plain(title)}: {said}", ["run", "generation", "mean", "median", "theory: mean",
+                                                      "theory: median"], _rows(stats, theory))
+
+
+def _rows(stats, theory):
+    """Rows (run, generation, mean, median, theory's mean, theory's median) of every run."""
+    out = []
+    for label, rows in stats.items():
+        t = theory.get(label, {})
+        for k, r in enumerate(rows):
+            out.append([plain(label), r["generation"], r["mean"], r["median"]] +
+                       [t[key][k] if t.get(key) is not None else None for key in ("mean", "median")])
+    return out
 
 
 def mean_and_median_summary(stats, quantity="variance"):

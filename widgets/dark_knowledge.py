@@ -26,7 +26,7 @@ class DarkKnowledgeMap:
         self.teacher.observe(update, names="value")
         self.temperature.observe(update, names="value")
         self.widget = W.VBox([W.HBox([self.teacher, self.temperature]), self.message,
-                              W.HBox([self.heatmap, self.pairs])])
+                              W.HBox([self.heatmap.view, self.pairs])])
 
     def figure(self):
         """The heatmap for the current controls; sets the list of confusable pairs."""

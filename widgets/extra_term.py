@@ -62,7 +62,7 @@ class ExtraTermLab(TwoStudentsLab):
         self.curve = live(self.curve_figure(), width=520, height=300)
         self.assemble([self.teacher, self.student, self.teacher_layer, self.student_layer, self.layer_message,
                        self.loss, self.weight, self.temperature, self.alpha, self.epochs, self.seed],
-                      beside=self.curve, below=self.panel_fig, defaults=defaults)
+                      beside=self.curve.view, below=self.panel_fig.view, defaults=defaults)
 
     def curve_figure(self):
         titles = {"with": f"student with the {self.term} term", "without": "student without it"}

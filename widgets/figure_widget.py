@@ -77,7 +77,10 @@ PUBLISHED = publish_bundle()
 
 
 class FigureWidget(go.FigureWidget):
-    """`go.FigureWidget` whose browser code is fetched by URL (see the module's doc)."""
+    """`go.FigureWidget` whose browser code is fetched by URL (see the module's doc).
+    `view` is the `figure_view.FigureView` that shows it with its text (set by `live.live`)."""
+
+    view = None
 
     _esm = Unicode(LOADER % {"name": NAME, "need": NEED_BUNDLE} if PUBLISHED else BUNDLE.read_text()).tag(sync=True)
 

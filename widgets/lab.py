@@ -161,9 +161,9 @@ class DistillationLab(TwoStudentsLab):
         self.losses = live(plots.loss_parts(self.histories), width=470, height=330)
         self.table = live(plots.comparison_table({}), width=700)
         self.classes_fig = live(plots.per_class_accuracy({}, self.splits.classes), width=700, height=330)
-        self.results = W.VBox([self.table, self.classes_fig], layout=W.Layout(display="none"))
+        self.results = W.VBox([self.table.view, self.classes_fig.view], layout=W.Layout(display="none"))
         self.assemble([self.teacher, self.width, self.temperature, self.alpha, self.epochs, self.lr, self.fraction,
-                       self.left_out, self.seed], beside=W.VBox([self.curves, self.losses]), below=self.results,
+                       self.left_out, self.seed], beside=W.VBox([self.curves.view, self.losses.view]), below=self.results,
                       defaults=DEFAULTS)
 
     def config(self):

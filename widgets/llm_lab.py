@@ -131,7 +131,7 @@ class LLMLab:
                            self.on_policy, self.temperature, self.steps, self.seed, self.picker.ask,
                            self.controller.widget],
                           layout=W.Layout(width="440px", padding="0 12px 0 0"))
-        self.widget = W.VBox([W.HBox([controls, W.VBox([self.curves, self.fact, self.bars])]), self.table])
+        self.widget = W.VBox([W.HBox([controls, W.VBox([self.curves.view, self.fact, self.bars.view])]), self.table])
 
     def show_options(self):
         self.k.layout.display = None if self.access.value == "top-k" else "none"

@@ -50,7 +50,7 @@ class NextTokenViewer:
                        layout=W.Layout(padding="40px 0 0 12px"))
         self.widget = W.VBox([W.HTML("<b>White-box access</b>: the teacher's next-token distribution"),
                               self.teacher, self.prompt, self.temperature, self.message,
-                              W.HBox([self.bars, right])])
+                              W.HBox([self.bars.view, right])])
 
     def model(self):
         return wb.llm.teacher(self.teacher.value)

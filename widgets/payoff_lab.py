@@ -178,7 +178,7 @@ class PayoffLab:
         column = W.VBox([self.teacher, self.fraction, self.epochs, self.temperature, self.alpha, self.seed, self.batch,
                          self.shown, self.prediction.widget, self.controller.widget, self.status],
                         layout=W.Layout(width="440px", padding="0 12px 0 0"))
-        self.widget = W.VBox([W.HBox([column, W.VBox([self.latency_fig, self.size_fig])]), self.table,
+        self.widget = W.VBox([W.HBox([column, W.VBox([self.latency_fig.view, self.size_fig.view])]), self.table,
                               W.HTML("<hr>"), export])
 
     def setting_options(self, fraction):

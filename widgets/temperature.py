@@ -12,7 +12,7 @@ import workbench as wb
 
 from . import plots
 from .controls import temperature_slider
-from .live import Message, guarded, live, png, refresh
+from .live import Message, Picture, guarded, live, png, refresh
 from .teacher_cache import teacher
 
 
@@ -40,6 +40,13 @@ def parse_numbers(names_text, values_text, kind):
     return names, z
 
 
+def picture_text(index, label, shape):
+    """The alternative text of a test image: which one, its class and its size."""
+    h, w = shape[-2:]
+    colour = "colour" if len(shape) == 3 and shape[0] == 3 else "grey-scale"
+    return f"Test image {index} (class {label}): a {colour} picture of {h} × {w} pixels, enlarged."
+
+
 class TemperatureExplorer:
     def __init__(self, splits=None, teacher_names=None, index=0, temperature=4.0):
         self.splits = splits or wb.data.load("digits")
@@ -57,7 +64,7 @@ class TemperatureExplorer:
         self.kind = W.ToggleButtons(options=["probabilities", "logits"], description="values are")
         self.stats = W.HTML()
         self.bars = live(self.figures())
-        self.picture = W.Image(format="png", width=160, height=160)
+        self.picture = Picture(width=160, height=160)  # an <img> with alt text
         self.caption = W.HTML()
         self.picture_box = W.VBox([self.caption, self.picture], layout=W.Layout(padding="40px 10px 0 10px"))
         self._picture_of = None
@@ -68,7 +75,7 @@ class TemperatureExplorer:
         for control in (self.teacher, self.index, self.temperature, self.names, self.values, self.kind, self.mode):
             control.observe(update, names="value")
         self.widget = W.VBox([self.mode, self.data_box, self.own_box, self.temperature, self.message,
-                              W.HBox([self.picture_box, self.bars]), self.stats])
+                              W.HBox([self.picture_box, self.bars.view]), self.stats])
         self.update()
 
     def teacher_logits(self, name, index):
@@ -110,8 +117,10 @@ class TemperatureExplorer:
         refresh(self.bars, self.figures())
         i = self.index.value
         if not own and i != self._picture_of:  # a slider move redraws the bars alone
+            label = self.splits.classes[self.splits.test.y[i].item()]
             self.picture.value = png(self.splits.test.x[i])
-            self.caption.value = f"test image {i}: a <b>{self.splits.classes[self.splits.test.y[i].item()]}</b>"
+            self.picture.alt = picture_text(i, label, self.splits.test.x[i].shape)
+            self.caption.value = f"test image {i}: a <b>{label}</b>"
             self._picture_of = i
         self.message.clear()
         return self.probs
