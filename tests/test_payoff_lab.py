@@ -255,7 +255,7 @@ def test_export_to_a_missing_folder_shows_the_message_and_keeps_the_last_export(
 
 @pytest.mark.parametrize("control, value, message", [
     ("epochs", 0, "epochs must be an integer >= 1, got 0"),
-    ("seed", -1, "seed must be an integer >= 0, got -1"),
+    ("seed", -1, "seed must be an integer from 0 to 2**32 - 1 = 4294967295, got -1"),
 ])
 def test_bad_values_show_the_engines_message_and_leave_the_figures(small_lab, control, value, message):
     lab = small_lab
