@@ -6,6 +6,7 @@ import ipywidgets as W
 import workbench as wb
 
 from . import plots
+from . import a11y
 from .controls import temperature_slider
 from .live import Message, guarded, live, refresh
 from .teacher_cache import teacher
@@ -26,7 +27,7 @@ class DarkKnowledgeMap:
         self.teacher.observe(update, names="value")
         self.temperature.observe(update, names="value")
         self.widget = W.VBox([W.HBox([self.teacher, self.temperature]), self.message,
-                              W.HBox([self.heatmap.view, self.pairs])])
+                              W.HBox([self.heatmap.view, self.pairs]), a11y.ensure()])
 
     def figure(self):
         """The heatmap for the current controls; sets the list of confusable pairs."""

@@ -11,6 +11,7 @@ import io
 
 import anywidget
 import ipywidgets as W
+import numpy as np
 import torch
 from PIL import Image
 from traitlets import Bytes, Int, Unicode
@@ -174,7 +175,7 @@ def html_table(rows, formats=None):
     formats = formats or {}
 
     def cell(c, v):
-        if isinstance(v, float):
+        if isinstance(v, (float, np.floating)):  # NumPy floats too
             return format(v, formats.get(c, ".3f"))
         return html.escape(str(v))
     head = "".join(f"<th style='text-align:left;padding:2px 10px'>{html.escape(c)}</th>" for c in [""] + columns)

@@ -11,6 +11,7 @@ import torch
 import workbench as wb
 
 from . import plots
+from . import a11y
 from .controls import LLM_T_MAX, LLM_T_MIN, temperature_slider
 from .live import Message, guarded, live, refresh
 
@@ -50,7 +51,7 @@ class NextTokenViewer:
                        layout=W.Layout(padding="40px 0 0 12px"))
         self.widget = W.VBox([W.HTML("<b>White-box access</b>: the teacher's next-token distribution"),
                               self.teacher, self.prompt, self.temperature, self.message,
-                              W.HBox([self.bars.view, right])])
+                              W.HBox([self.bars.view, right]), a11y.ensure()])
 
     def model(self):
         return wb.llm.teacher(self.teacher.value)

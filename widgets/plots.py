@@ -8,6 +8,7 @@ import math
 import numbers
 import re
 
+import numpy as np
 import plotly.graph_objects as go
 import torch
 
@@ -393,7 +394,7 @@ def per_class_accuracy(per_class, classes, title="Accuracy per class"):
 def comparison_table(rows, title="Comparison"):
     """A table with one row per model. rows: {label: {column: value}}; numbers shown to 3 places."""
     columns = list(dict.fromkeys(k for r in rows.values() for k in r))
-    fmt = lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)
+    fmt = lambda v: f"{v:.3f}" if isinstance(v, (float, np.floating)) else str(v)  # NumPy floats too
     cells = [list(rows)] + [[fmt(r.get(c, "")) for r in rows.values()] for c in columns]
     fig = go.Figure(go.Table(header=dict(values=["model"] + columns, fill_color="#e8eef5", align="left"),
                              cells=dict(values=cells, align="left")))

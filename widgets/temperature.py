@@ -11,6 +11,7 @@ import torch
 import workbench as wb
 
 from . import plots
+from . import a11y
 from .controls import temperature_slider
 from .live import Message, Picture, guarded, live, png, refresh
 from .teacher_cache import teacher
@@ -75,7 +76,7 @@ class TemperatureExplorer:
         for control in (self.teacher, self.index, self.temperature, self.names, self.values, self.kind, self.mode):
             control.observe(update, names="value")
         self.widget = W.VBox([self.mode, self.data_box, self.own_box, self.temperature, self.message,
-                              W.HBox([self.picture_box, self.bars.view]), self.stats])
+                              W.HBox([self.picture_box, self.bars.view]), self.stats, a11y.ensure()])
         self.update()
 
     def teacher_logits(self, name, index):

@@ -30,6 +30,7 @@ class TwoStudentsLab:
         self.teacher = W.Dropdown(options=names, value=teacher if teacher in names else names[0],
                                   description="teacher", style=STYLE)
         self.controller = RunController(self.prepare, self.redraw)
+        self.controller.progress_text = self.epochs_done  # said in the live region: "epoch 12 of 30"
         self.message = self.controller.message
         self.histories = {name: [] for name in self.runs}
 
@@ -81,6 +82,11 @@ class TwoStudentsLab:
         results = yield from lockstep(runs, self._record, total)
         self.finish(results, teacher)
         check_diverged(results)
+
+    def epochs_done(self):
+        """The run's progress in words, "epoch k of n" (the students run in lockstep: the fewer)."""
+        done = min((len(h) for h in getattr(self, "histories", {}).values()), default=0)
+        return f"epoch {done} of {self.epochs.value}"
 
     def _record(self, name, event):
         if event.kind == "epoch":
