@@ -124,8 +124,8 @@ def test_digits_and_lm_options_accept_numpy_numbers_and_name_bad_ones():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(seed=1.5), r"seed must be an integer >= 0, got 1.5"),
-    (dict(seed=np.int64(-1)), r"seed must be an integer >= 0"),
+    (dict(seed=1.5), r"seed must be an integer from 0 to 2\*\*32 - 1 = 4294967295, got 1.5"),
+    (dict(seed=np.int64(-1)), r"seed must be an integer from 0 to 2\*\*32 - 1 = 4294967295"),
     (dict(real_share=float("nan")), r"real_share must be a number in \[0, 1\], got nan"),
     (dict(temperature=float("inf")), r"temperature must be a finite number"),
     (dict(temperature="1"), r"temperature must be a finite number .* got '1'"),

@@ -95,7 +95,7 @@ def test_every_digits_label_kind_reaches_the_engine():
 @pytest.mark.parametrize("control, value, words", [
     ("samples", 0, "samples must be an integer >= 1, got 0"),
     ("generations", -2, "generations must be an integer >= 1, got -2"),
-    ("seed", -1, "seed must be an integer >= 0, got -1")])
+    ("seed", -1, "seed must be an integer from 0 to 2**32 - 1 = 4294967295, got -1")])
 def test_bad_values_show_a_message_and_keep_the_last_run(control, value, words):
     lab = CollapseLab("gaussian")
     lab.generations.value = 5

@@ -351,7 +351,7 @@ def test_a_budget_under_ten_queries_takes_one_round_per_query():
     (lambda t: LogitAPI(t).score([[1, 2]]), "ids must be a \\(batch, length\\) torch.long tensor"),
     (lambda t: evaluate.answer_probabilities(t, pretrained.language(), "gunu", "hates"), "relation must be one of"),
     (lambda t: evaluate.answer_probabilities(t, pretrained.language(), "nobody", "likes"), "subject must be one of"),
-    (lambda t: facts.make(seed="x"), "seed must be an integer >= 0, got 'x'"),
+    (lambda t: facts.make(seed="x"), r"seed must be an integer from 0 to 2\*\*32 - 1 = 4294967295, got 'x'"),
     (lambda t: wb.llm.CharTokenizer(123), "chars must be a string"),
     (lambda t: wb.llm.hf.wrap(object(), t.tokenizer), "model must be a transformers causal LM"),
     (lambda t: wb.llm.TextTask(text.load(), prompt_length=0), "prompt_length must be an integer >= 1, got 0"),

@@ -123,8 +123,8 @@ DISTILLATION_T = f"{re.escape(f'{TEMPERATURE_MIN:g}')}.*{re.escape(f'{TEMPERATUR
 # --- item 9: bad values named, not raw torch errors --------------------------------------------
 
 @pytest.mark.parametrize("kw, message", [
-    ({"seed": np.int64(-1)}, r"seed must be an integer >= 0, got"),
-    ({"seed": 1.5}, r"seed must be an integer >= 0, got 1.5"),
+    ({"seed": np.int64(-1)}, r"seed must be an integer from 0 to 2\*\*32 - 1 = 4294967295, got"),
+    ({"seed": 1.5}, r"seed must be an integer from 0 to 2\*\*32 - 1 = 4294967295, got 1.5"),
     ({"temperature": float("nan")}, r"temperature must be a number .*got nan"),
     ({"temperature": 1e-30}, "temperature must be a number .*" + DISTILLATION_T),  # white-box: a distillation T
     ({"method": "top-k", "temperature": 1e30}, "temperature must be a number .*" + DISTILLATION_T),
@@ -148,15 +148,15 @@ def test_a_black_box_teacher_still_samples_at_any_temperature_from_float32s_tiny
      r"ids must be a \(batch, length\) tensor of integer token ids"),
     (lambda t: gpt.generate(t, torch.full((1, 3), 999), 2), r"ids must hold token ids in \[0, 28\) .*got 999"),
     (lambda t: evaluate.perplexity(t, torch.full((1, 3), -1)), r"ids must hold token ids in \[0, 28\) .*got -1"),
-    (lambda t: evaluate.samples({"teacher": t}, ["gunu"], seed=-2), r"seed must be an integer >= 0, got -2"),
+    (lambda t: evaluate.samples({"teacher": t}, ["gunu"], seed=-2), r"seed must be an integer from 0 to 2\*\*32 - 1 = 4294967295, got -2"),
     (lambda t: evaluate.samples({"teacher": t}, "gunu"), r"prompts must be a list of strings"),
     (lambda t: LogitAPI(t).score(t.tokenizer.batch(["\ngunu"])[0], float("nan")),
      "temperature must be a number .*" + DISTILLATION_T + ".* got nan"),
-    (lambda t: TextAPI(t, seed=-1), r"seed must be an integer >= 0, got -1"),
+    (lambda t: TextAPI(t, seed=-1), r"seed must be an integer from 0 to 2\*\*32 - 1 = 4294967295, got -1"),
     (lambda t: wb.llm.top_k_buckets(torch.zeros(1, 2, 30), (torch.zeros(1, 2, 3), torch.zeros(1, 2, 3).long()),
                                     temperature=0), "temperature must be a number .*" + DISTILLATION_T + ".* got 0"),
-    (lambda t: wb.llm.student(seed=-1, pretrained_base=False), r"seed must be an integer >= 0, got -1"),
-    (lambda t: wb.llm.TextTask(wb.llm.text.load(), seed=1.5), r"seed must be an integer >= 0, got 1.5"),
+    (lambda t: wb.llm.student(seed=-1, pretrained_base=False), r"seed must be an integer from 0 to 2\*\*32 - 1 = 4294967295, got -1"),
+    (lambda t: wb.llm.TextTask(wb.llm.text.load(), seed=1.5), r"seed must be an integer from 0 to 2\*\*32 - 1 = 4294967295, got 1.5"),
     (lambda t: wb.llm.text.load(val_share=1.5), r"val_share must be a number in \(0, 1\) .*got 1.5"),
     (lambda t: wb.llm.text.load(min_chars=-3), r"min_chars must be an integer >= 1, got -3"),
 ])

@@ -111,7 +111,7 @@ def test_the_lab_controls_reach_the_runs():
 @pytest.mark.parametrize("controls, message", [
     ({"queries": 0}, "queries must be an integer >= 1, got 0"),
     ({"steps": -5}, "steps must be an integer >= 1, got -5"),
-    ({"seed": -1}, "seed must be an integer >= 0"),
+    ({"seed": -1}, "seed must be an integer from 0 to 2**32 - 1"),
 ])
 def test_bad_lab_values_show_a_message_and_start_nothing(controls, message):
     lab = short_lab(**controls)

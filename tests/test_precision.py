@@ -135,10 +135,24 @@ def test_temperatures_of_any_real_type_inside_the_range_are_taken(T):
 
 
 def test_the_lessons_temperatures_are_inside_the_range():
-    # the app's slider (widgets/controls.py) and notebook 02's high-temperature limit (T = 100)
+    """Every temperature the notebooks and the labs write (temperature=…, T=…, temperatures
+    lists) and the app's slider range lie inside the range the engine takes."""
+    import json
+    import pathlib
+    import re
+
     from widgets.controls import T_MAX, T_MIN
-    for T in (T_MIN, T_MAX, 100.0):
-        assert _check.TEMPERATURE_MIN <= T <= _check.TEMPERATURE_MAX
+    root = pathlib.Path(__file__).resolve().parents[1]
+    sources = [p.read_text() for p in (root / "widgets").glob("*.py")]
+    for nb in (root / "notebooks").rglob("*.ipynb"):
+        sources += ["".join(c["source"]) for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code"]
+    number = r"(\d+(?:\.\d+)?(?:e-?\d+)?)"
+    found = [float(v) for src in sources for v in re.findall(rf"\b(?:temperature|T)\s*=\s*{number}\b", src)]
+    found += [float(v) for src in sources for lst in re.findall(r"temperatures\s*=\s*[\[(]([^\])]*)", src)
+              for v in re.findall(number, lst)]
+    assert len(found) > 10 and 100.0 in found  # the scan sees the lessons' values, notebook 02's T = 100 among them
+    for T in found + [T_MIN, T_MAX]:
+        assert _check.TEMPERATURE_MIN <= T <= _check.TEMPERATURE_MAX, T
 
 
 @pytest.mark.parametrize("T", TEMPERATURES)

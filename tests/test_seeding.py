@@ -75,3 +75,36 @@ def test_seed_everything_names_a_bad_seed(seed):
     """2**32 was NumPy's own 'Seed must be between 0 and 2**32 - 1', not naming the parameter."""
     with pytest.raises(ValueError, match=r"seed must be an integer (>= 0|in \[0, 4294967295\] .*), got"):
         wb.seed_everything(seed)
+
+
+def dropout_student(digits):
+    wb.seed_everything(0)
+    student = wb.models.build("mlp", digits.input_shape, digits.num_classes, hidden=(16,))
+    layers = list(student.named_children())
+    return torch.nn.Sequential(OrderedDict(layers[:3] + [("drop1", torch.nn.Dropout(0.3))] + layers[3:]))
+
+
+def test_two_runs_taking_turns_each_keep_their_own_random_stream(digits, teacher):
+    """A lab drives two runs in lockstep (widgets.runner.lockstep) while other code draws
+    random numbers between their steps: each run's curve is the one it has alone, and the
+    caller's stream goes on as if neither had run."""
+    cfgs = {"a": HINT.replace(seed=5), "b": wb.DistillConfig(epochs=2, seed=6)}
+    alone = {k: [r["loss"] for r in wb.distill(dropout_student(digits), teacher, digits, cfg).history]
+             for k, cfg in cfgs.items()}
+    runs = {k: wb.steps(dropout_student(digits), digits, cfg, teacher=teacher) for k, cfg in cfgs.items()}
+    torch.manual_seed(7)
+    expected = torch.rand(40)
+    torch.manual_seed(7)
+    drawn, results = [], {}
+    while len(results) < len(runs):
+        for k, events in runs.items():
+            if k in results:
+                continue
+            try:
+                next(events)
+            except StopIteration as done:
+                results[k] = done.value
+            drawn.append(torch.rand(1))  # the caller's own draws between the runs' steps
+    turns = {k: [r["loss"] for r in res.history] for k, res in results.items()}
+    assert turns == alone
+    assert torch.equal(torch.cat(drawn)[:40], expected[:len(drawn)][:40])

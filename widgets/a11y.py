@@ -243,6 +243,9 @@ function onMutations(state, records) {
       fixLiveRegion(el);  // at once: the message that made it an alert follows
     } else if (record.attributeName === "disabled") {
       handOffFocus(state, el);
+    } else if (el.closest(".js-plotly-plot") && !(record.type === "childList"
+               && el.matches(".js-plotly-plot, .plot-container, .svg-container"))) {
+      continue;  // a redraw inside a plot (every epoch of a run): only a new SVG needs its role and label again
     } else {
       other = true;
     }

@@ -4,6 +4,7 @@
 images). The synthetic 2-D sets are for pictures of decision boundaries; MNIST,
 Fashion-MNIST and CIFAR-10 come through torchvision's own classes and download into the
 cache."""
+import functools
 import hashlib
 import os
 import pathlib
@@ -254,8 +255,15 @@ def share_learned(split, trained_on):
     examples the teacher described by `trained_on` learned from."""
     if len(split) == 0:
         return 0.0
-    seen = set(_row_keys(training_split(trained_on)))
+    seen = _learned_keys(trained_on["dataset"], trained_on["seed"], trained_on.get("fraction", 1.0))
     return sum(k in seen for k in _row_keys(split)) / len(split)
+
+
+@functools.lru_cache(maxsize=8)
+def _learned_keys(dataset, seed, fraction):
+    """The row keys of a teacher's training split, rebuilt and hashed once per record: a
+    sweep of runs pays it on the first (seconds on MNIST or CIFAR-10), not on each."""
+    return frozenset(_row_keys(training_split({"dataset": dataset, "seed": seed, "fraction": fraction})))
 
 
 def _outside_workbench():

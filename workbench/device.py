@@ -9,7 +9,6 @@ import torch
 from . import _check
 
 DEVICES = ("cuda", "mps", "cpu")
-SEED_MAX = 2**32 - 1
 
 
 def pick_device():
@@ -45,9 +44,7 @@ def as_device(device):
 def seed_everything(seed):
     """Seed Python, NumPy and torch (all devices) so the same seed gives the same curve.
     `seed` is an integer >= 0 of any integer type (NumPy's included); returned as an int."""
-    seed = _check.non_negative_int("seed", seed)
-    if seed > SEED_MAX:  # NumPy's legacy seed takes 32 bits
-        raise ValueError(f"seed must be an integer in [0, {SEED_MAX}] (2**32 - 1, NumPy's limit), got {seed!r}")
+    seed = _check.seed("seed", seed)  # NumPy's legacy seed takes 32 bits
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)

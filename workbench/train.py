@@ -6,7 +6,6 @@ come from workbench.teacher_outputs: computed once per run while they fit in
 cfg.teacher_memory_mb, so that each step costs one student forward and backward.
 `steps(...)` yields an Event after every step and every epoch so that a widget can drive
 it cooperatively; `distill` and `train` run it to the end with callbacks."""
-import contextlib
 import math
 import time
 from dataclasses import dataclass, field
@@ -129,19 +128,36 @@ def _teacher_runs(teacher, cfg):
     return teacher is not None and (cfg.alpha > 0 or cfg.feature_weight > 0 or cfg.relation_weight > 0)
 
 
-@contextlib.contextmanager
-def _seeded(seed, device):
-    """torch's global generators (the CPU's, and the run's CUDA device's) seeded with `seed`
-    inside the block and restored after it: whatever the run draws from them (FitNets
-    regressors' initial weights, a student's dropout masks) comes from cfg.seed, and the
-    caller's own random stream goes on as if the run had not happened."""
-    devices = [device.index if device.index is not None else torch.cuda.current_device()] \
-        if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
-        torch.random.default_generator.manual_seed(seed)
-        for index in devices:
-            torch.cuda.default_generators[index].manual_seed(seed)
-        yield
+def _own_random_state(events, seed, device):
+    """Drive the generator `events` with torch's global generators (the CPU's, and the run's
+    CUDA device's) holding the run's own state, seeded from `seed`, and the caller's state
+    everywhere else: whatever the run draws (FitNets regressors' initial weights, a student's
+    dropout masks) comes from cfg.seed, the same however other code draws between its
+    steps or however many runs take turns (a lab's two students in lockstep), and the
+    caller's own random stream goes on as if the run had not happened. Two state swaps per
+    step: about 2 µs on the CPU."""
+    gens = [torch.random.default_generator]
+    if device.type == "cuda":
+        gens.append(torch.cuda.default_generators[device.index if device.index is not None
+                                                  else torch.cuda.current_device()])
+    run_states = None
+    while True:
+        callers = [g.get_state() for g in gens]
+        try:
+            if run_states is None:
+                for g in gens:
+                    g.manual_seed(seed)
+            else:
+                for g, state in zip(gens, run_states):
+                    g.set_state(state)
+            event = next(events)
+        except StopIteration as done:
+            return done.value
+        finally:
+            run_states = [g.get_state() for g in gens]
+            for g, state in zip(gens, callers):
+                g.set_state(state)
+        yield event
 
 
 def _batches(n, batch_size, per_gather, generator, device, drop_single):
@@ -243,8 +259,7 @@ def steps(student, splits, cfg, teacher=None, stop=None):
         check_teacher_split(teacher, splits)  # another data set: ValueError; another split seed: a warning
         teacher.to(device)
     _check_data(student, teacher, splits, batch_norm or cfg.relation_weight > 0, _teacher_runs(teacher, cfg))
-    with _seeded(cfg.seed, device):
-        return (yield from _run(student, splits, cfg, teacher, stop, batch_norm))
+    return (yield from _own_random_state(_run(student, splits, cfg, teacher, stop, batch_norm), cfg.seed, device))
 
 
 def _run(student, splits, cfg, teacher, stop, batch_norm):

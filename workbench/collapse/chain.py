@@ -64,7 +64,7 @@ def check(setting, generations, samples, real_share, policy, temperature, seed):
     if t < MIN_TEMPERATURE:
         raise ValueError(f"temperature must be a finite number from {MIN_TEMPERATURE:.3g} (float32's smallest normal "
                          f"number; sampling below it is not finite) up, got {temperature!r}")
-    seed = _check.non_negative_int("seed", seed)
+    seed = _check.seed("seed", seed)
     SETTINGS[setting].limits(generations, samples, t)
     return {"generations": generations, "samples": samples, "real_share": real_share, "temperature": t, "seed": seed}
 

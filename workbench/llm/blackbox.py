@@ -77,7 +77,7 @@ class TextAPI:
         if not isinstance(teacher, torch.nn.Module) or not hasattr(teacher, "tokenizer"):
             raise ValueError(f"teacher must be a language model of workbench.llm, got {type(teacher).__name__}")
         max_new_tokens = _check.positive_int("max_new_tokens", max_new_tokens)
-        seed = _check.non_negative_int("seed", seed)
+        seed = _check.seed("seed", seed)
         if top_k is not None:
             top_k = _check.positive_int("top_k", top_k)
         if stop:

@@ -77,7 +77,7 @@ class LLMConfig:
                    for name in ("queries", "k", "steps", "batch_size", "rounds")}
         checked.update(beta=_check.unit_interval("beta", self.beta),
                        on_policy=_check.unit_interval("on_policy", self.on_policy),
-                       lr=_check.positive("lr", self.lr), seed=_check.non_negative_int("seed", self.seed),
+                       lr=_check.positive("lr", self.lr), seed=_check.seed("seed", self.seed),
                        temperature=self._temperature())
         for name, value in checked.items():
             object.__setattr__(self, name, value)
@@ -160,7 +160,7 @@ def round_prompts(task, n, seed, round_index):
     """The n prompts of round `round_index` (0-based) of a run seeded `seed`: drawn from
     a generator that depends on the seed and the round only, so every method with this
     seed asks about the same prompts in that round."""
-    seed, round_index = _check.non_negative_int("seed", seed), _check.non_negative_int("round_index", round_index)
+    seed, round_index = _check.seed("seed", seed), _check.non_negative_int("round_index", round_index)
     key = hashlib.sha256(f"workbench.llm prompts, seed {seed}, round {round_index}".encode()).digest()
     return task.prompts(n, torch.Generator().manual_seed(int.from_bytes(key[:8], "little") >> 1))
 

@@ -138,7 +138,7 @@ def samples(models, prompts, temperature=1.0, max_new_tokens=16, stop=None, seed
     sampled with the same seed: teacher and student side by side."""
     if isinstance(prompts, str) or not all(isinstance(p, str) for p in prompts):
         raise ValueError(f"prompts must be a list of strings, got {type(prompts).__name__}")
-    seed = _check.non_negative_int("seed", seed)
+    seed = _check.seed("seed", seed)
     out = {}
     for name, model in models.items():
         tok, bos = model.tokenizer, getattr(model, "bos", "")

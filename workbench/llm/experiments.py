@@ -38,7 +38,7 @@ def student(seed=0, device=None, pretrained_base=True, **size):
     """A fresh default student: a trainable copy of "facts-base", which speaks the facts
     language but knows none of its facts. With pretrained_base=False, or a `size`
     (context, layers, width, heads), a randomly initialised GPT seeded with `seed`."""
-    seed = _check.non_negative_int("seed", seed)
+    seed = _check.seed("seed", seed)
     device = torch.device(device) if device is not None else pick_device()
     base = _get("facts-base", device)
     if pretrained_base and not size:

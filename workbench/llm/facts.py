@@ -147,7 +147,7 @@ def make(subjects=48, zipf=1.0, seed=0):
     subjects = _check.positive_int("subjects", subjects)
     if subjects < 4:
         raise ValueError(f"subjects must be at least 4 (a frequent half and a rare half), got {subjects}")
-    zipf, seed = _check.positive("zipf", zipf), _check.non_negative_int("seed", seed)
+    zipf, seed = _check.positive("zipf", zipf), _check.seed("seed", seed)
     g = torch.Generator().manual_seed(seed)
     names = _names(subjects, g)
     w = torch.arange(1, subjects + 1, dtype=torch.float64) ** -zipf

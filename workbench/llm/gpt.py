@@ -1,7 +1,6 @@
 """A tiny GPT: a causal transformer over characters (Radford et al. 2018/2019; the
 layout of nanoGPT: pre-LayerNorm blocks, learned positions, the output layer tied to the
 token embedding)."""
-import numbers
 from dataclasses import asdict, dataclass
 
 import torch
@@ -36,8 +35,8 @@ MIN_TEMPERATURE = torch.finfo(torch.float32).tiny
 def check_temperature(value, name="temperature"):
     """A sampling temperature: 0 (greedy) or a finite number >= MIN_TEMPERATURE, of any real
     type (NumPy scalars included, bools not); returns it as a Python float."""
-    x = None if isinstance(value, bool) or not isinstance(value, numbers.Real) else float(value)
-    if x is None or not (x == 0 or MIN_TEMPERATURE <= x < float("inf")):
+    x = _check._real(value)  # None unless a finite real number of any type (0-d tensors too)
+    if x is None or not (x == 0 or MIN_TEMPERATURE <= x):
         raise ValueError(f"{name} must be 0 (greedy) or a finite number from {MIN_TEMPERATURE:.3g} (float32's "
                          f"smallest normal number; sampling below it is not finite) up, got {value!r}")
     return x

@@ -59,7 +59,7 @@ def tiny_gpt2(tokenizer, context=32, layers=1, width=32, heads=2, bos="\n", seed
         raise ImportError("Hugging Face models need transformers: pip install 'kd-workbench[llm]'") from e
     context, layers, width, heads = (_check.positive_int(name, value) for name, value in (
         ("context", context), ("layers", layers), ("width", width), ("heads", heads)))
-    torch.manual_seed(_check.non_negative_int("seed", seed))
+    torch.manual_seed(_check.seed("seed", seed))
     config = GPT2Config(vocab_size=tokenizer.vocab_size, n_positions=context, n_embd=width, n_layer=layers,
                         n_head=heads, bos_token_id=None, eos_token_id=None)
     return wrap(GPT2LMHeadModel(config), tokenizer, bos)

@@ -17,7 +17,7 @@ class FactsTask:
     bos, stop, max_new_tokens = BOS, STOP, 8
 
     def __init__(self, language, heldout=400, seed=12345):
-        heldout, seed = _check.positive_int("heldout", heldout), _check.non_negative_int("seed", seed)
+        heldout, seed = _check.positive_int("heldout", heldout), _check.seed("seed", seed)
         self.language = language
         g = torch.Generator().manual_seed(seed)
         pairs = language.sample_pairs(heldout, g)
@@ -41,7 +41,7 @@ class TextTask:
                             ("heldout", heldout)):
             _check.positive_int(name, value)
         prompt_length, max_new_tokens, heldout = int(prompt_length), int(max_new_tokens), int(heldout)
-        seed = _check.non_negative_int("seed", seed)
+        seed = _check.seed("seed", seed)
         self.corpus, self.prompt_length, self.max_new_tokens = corpus, prompt_length, max_new_tokens
         g = torch.Generator().manual_seed(seed)
         self.heldout = corpus.windows(heldout, prompt_length + max_new_tokens, g, split="val")
