@@ -71,7 +71,7 @@ def test_it_runs_on_the_cpu_with_real_files_and_with_synthetic_data(tmp_path):
             h, d, r = float(hard), float(distilled), float(ratio)
             low, high = (d - 0.0005) / (h + 0.0005), (d + 0.0005) / max(h - 0.0005, 1e-9)
             assert low - 0.005 <= r <= high + 0.005, (student, lines)
-        # the cache keeps soft labels (10 classes) and one entropy per training example, float32
+        # the cache keeps soft labels and logits (10 classes each) and one entropy per training example, float32
         cached = int(re.search(r"teacher-output cache: [\d.]+ MB \(([\d,]+) bytes\)", lines)[1].replace(",", ""))
-        assert cached == train * (CLASSES + 1) * 4, lines
+        assert cached == train * (2 * CLASSES + 1) * 4, lines
     assert "1x28x28" in mnist and "3x32x32" in cifar

@@ -456,19 +456,20 @@ def test_at_the_default_budget_reverse_kl_learns_fewer_facts_one_answer_facts_to
 
 
 def test_at_equal_fact_accuracy_reverse_kl_still_keeps_fewer_second_answers_on_facts_it_got_right(lessons):
-    """The control: a forward-KL student stopped at EQUAL_ACCURACY_STEPS (200) knows as many
+    """The control: a forward-KL student stopped at EQUAL_ACCURACY_STEPS (180) knows as many
     facts as the reverse-KL student at 500; on the 60/40 facts each got right, the forward one
-    keeps the 40% answer more often. Measured, seeds 0-2 (prompts shared round by round, issue 21):
-    fact accuracy 0.82/0.74/0.77 (control) against 0.78/0.70/0.73 (reverse), +0.04 on each seed,
-    means 0.78 and 0.74; second answers kept on right facts 0.79/0.65/0.70 against 0.32/0.43/0.24
-    (gap 0.23-0.47, mean 0.38, sd 0.14, mean - 2 sd 0.11)."""
+    keeps the 40% answer more often. Measured 5 Dec, seeds 0-2, with the token losses reduced in
+    float64 (issue 29; at 200 steps the control then knew 0.06 more facts than reverse KL on average,
+    so the control was re-fitted: 150/175/180/185/200 steps tried): fact accuracy 0.70/0.71/0.71
+    (control, 180 steps) against 0.74/0.69/0.73 (reverse), means 0.705 and 0.719; second answers kept
+    on right facts 0.68/0.75/0.57 against 0.52/0.38/0.27 (gap 0.17-0.37, mean 0.28, sd 0.10)."""
     for s in SEEDS:
         assert lessons["early", s]["steps"] == wb.llm.experiments.EQUAL_ACCURACY_STEPS < lessons["reverse", s]["steps"]
     # the control holds: on average the early-stopped forward student knows no more facts
     assert abs(mean(lessons, "early", "fact_accuracy") - mean(lessons, "reverse", "fact_accuracy")) < 0.06
     assert mean(lessons, "early", "second_kept_when_right") > mean(lessons, "reverse", "second_kept_when_right") + 0.12
     # learning less alone costs second answers (notebook 05's check): forward KL at 500 steps keeps the 40% answer
-    # on 92-97% of the 60/40 facts it got right, the control on 65-79%, a gap of 0.12-0.32 on every seed
+    # on 92-97% of the 60/40 facts it got right, the control on 57-75%, a gap of 0.22-0.38 on every seed
     for s in SEEDS:
         assert lessons["white", s]["second_kept_when_right"] > lessons["early", s]["second_kept_when_right"] + 0.1
     # and both commit to *a* mode, not always the likeliest: reverse KL ranks the 40% answer first on 10-23%

@@ -73,7 +73,7 @@ def test_seed_everything_takes_numpy_integers(seed):
 @pytest.mark.parametrize("seed", [-1, 2.5, np.float64(3.0), True, "3", None, 2**32])
 def test_seed_everything_names_a_bad_seed(seed):
     """2**32 was NumPy's own 'Seed must be between 0 and 2**32 - 1', not naming the parameter."""
-    with pytest.raises(ValueError, match=r"seed must be an integer (>= 0|in \[0, 4294967295\] .*), got"):
+    with pytest.raises(ValueError, match=r"seed must be an integer from 0 to 2\*\*32 - 1 = 4294967295, got"):
         wb.seed_everything(seed)
 
 

@@ -71,12 +71,12 @@ SCENARIOS = {
         "The white-box student now learns by reverse KL, on the same 1,200 queries and 500 steps. With forward "
         "KL it knows 93-96% of the facts. What share of the facts will it know now (fact accuracy)?",
         LEARNED, LEARNED[1],
-        "Over seeds 0-2 the reverse-KL student knows 70-78% of the facts and only 71-79% of the one-answer facts, "
-        "where there is no second answer to drop: on this budget it learned less (KL to the truth 2.1-3.0 nats "
-        "against 0.13-0.24). Part of its lower share of second answers kept (33-53% against 93-98%) is that: a "
-        "forward-KL student stopped at 200 steps, which knows as many facts, also keeps fewer (65-79% of the "
+        "Over seeds 0-2 the reverse-KL student knows 69-74% of the facts and only 71-76% of the one-answer facts, "
+        "where there is no second answer to drop: on this budget it learned less (KL to the truth 1.9-2.4 nats "
+        "against 0.13-0.24). Part of its lower share of second answers kept (35-50% against 92-98%) is that: a "
+        "forward-KL student stopped at 180 steps, which knows as many facts, also keeps fewer (57-75% of the "
         "60/40 facts it got right, against 92-97% at 500 steps). The larger part remains: the reverse-KL "
-        "student keeps 24-43% there, the mode-seeking that shows once the control is in place (notebook 05 "
+        "student keeps 27-52% there, the mode-seeking that shows once the control is in place (notebook 05 "
         "runs it)", judge_learned),
 }
 OWN = Scenario({}, "Which student will end closer to the truth (lower KL)?", KL, None, "", judge_kl)

@@ -18,7 +18,7 @@ _loaded = {}
 # optimizer steps (of the default 500, same 1,200 queries) knows on average as many facts as the
 # reverse-KL student after all 500, so the two can be compared on second answers without
 # comparing a student that learned more with one that learned less (tests/test_llm.py).
-EQUAL_ACCURACY_STEPS = 200
+EQUAL_ACCURACY_STEPS = 180
 
 
 def _get(name, device):
