@@ -163,3 +163,46 @@ def test_a_black_box_teacher_still_samples_at_any_temperature_from_float32s_tiny
 def test_bad_input_is_a_value_error_naming_it_not_a_torch_error(teacher, call, message):
     with pytest.raises(ValueError, match=message):
         call(teacher)
+
+
+# --- issue 22: λ, β, k, the tail and the cache, named --------------------------------------------
+
+@pytest.mark.parametrize("kw, message", [
+    ({"on_policy": -0.1}, r"on_policy must be a number in \[0, 1\], got -0.1"),
+    ({"on_policy": 1.01}, r"on_policy must be a number in \[0, 1\], got 1.01"),
+    ({"beta": 1.5, "loss": "jsd"}, r"beta must be a number in \[0, 1\], got 1.5"),
+    ({"beta": -0.2}, r"beta must be a number in \[0, 1\], got -0.2"),
+    ({"k": 0, "method": "top-k"}, r"k must be an integer >= 1, got 0"),
+    ({"k": 2.5, "method": "top-k"}, r"k must be an integer >= 1, got 2.5"),
+    ({"tail": "spread", "method": "top-k"}, r"tail must be one of \['bucket', 'drop', 'uniform'\], got 'spread'"),
+    ({"tail": "drop", "method": "top-k", "loss": "reverse_kl"},
+     r"with tail='drop' use loss 'forward_kl' or 'jsd' with beta < 1.*got tail='drop', loss='reverse_kl'"),
+])
+def test_bad_lambda_beta_k_and_tail_are_named(kw, message):
+    with pytest.raises(ValueError, match=message):
+        LLMConfig(**kw)
+
+
+@pytest.mark.parametrize("k", [28, 100])
+def test_k_beyond_the_vocabulary_is_refused_by_the_run_naming_k(teacher, k):
+    """LLMConfig cannot know the vocabulary; the run (and LogitAPI) can: 28 ids here."""
+    cfg = LLMConfig(method="top-k", k=k, queries=4, steps=1, rounds=1)
+    message = rf"k must be smaller than the vocabulary \(28 tokens\) to be a top-k API: an integer from 1 to 27, got {k}"
+    with pytest.raises(ValueError, match=message):
+        distil(cfg, teacher)
+    with pytest.raises(ValueError, match=message):
+        LogitAPI(teacher, k=k)
+    with pytest.raises(ValueError, match=message):  # a run from a cache asks no teacher, and still checks k
+        wb.llm.steps(wb.llm.student(0, device="cpu"), None, wb.llm.task(), cfg, cache="no-such-file.npz").send(None)
+
+
+def test_a_cache_from_another_teacher_or_tokenizer_is_a_value_error_naming_cache(teacher, tmp_path):
+    """The full set (another k, seed, queries, temperature; corrupt and newer files) is in
+    tests/test_topk_cache.py."""
+    from workbench.llm import topk_cache
+    cfg = LLMConfig(method="top-k", k=2, queries=4, steps=1, rounds=1)
+    cache = topk_cache.write(tmp_path / "c.npz", teacher, wb.llm.task(), cfg)
+    with pytest.raises(ValueError, match=r"cache '.*c.npz' was written from another teacher"):
+        cache.check(teacher=wb.llm.student(0, device="cpu"))
+    with pytest.raises(ValueError, match=r"cache '.*c.npz' holds ids of another tokenizer: written for characters"):
+        cache.check(tokenizer=wb.llm.CharTokenizer("xyz"))

@@ -14,7 +14,10 @@ queries" shows what the student knows after spending that much.
                 reverse KL or the generalized JSD (the divergences of GKD, Agarwal et al.
                 2024). Reverse KL here is token-level on the teacher's text, not MiniLLM's
                 sequence-level reverse KL on the student's own samples (Gu et al. 2024)
-    top-k       white-box through an API that reveals only the k most likely tokens
+    top-k       white-box through an API that reveals only the k most likely tokens; the
+                missing mass 1 − Σ top-k is kept as one "rest" bucket, dropped, or spread
+                uniformly over the other tokens (cfg.tail, whitebox.TAILS). The top-k can
+                come from a file written once (topk_cache) instead of a live teacher
 
 Equal budget, same prompts: every round's prompts are drawn from a generator seeded by
 cfg.seed and the round alone (`round_prompts`), never from what the method consumed
@@ -43,7 +46,7 @@ from ..train import run as drive
 from .blackbox import TextAPI
 from .gpt import check_temperature, generate
 from .tokenizer import PAD
-from .whitebox import LogitAPI, top_k_buckets
+from .whitebox import TAILS, LogitAPI, check_k
 
 METHODS = ("white-box", "black-box", "top-k")
 
@@ -55,7 +58,9 @@ class LLMConfig:
     temperature is that of the distribution the student learns from: every completion is
     sampled at T (the teacher's, and in on-policy rounds the student's own), white-box
     losses compare softmax(logits / T), and a black-box teacher may answer greedily
-    (T = 0: always its most likely answer)."""
+    (T = 0: always its most likely answer). tail (top-k only) is what the student
+    learns for the teacher's missing mass: one of TAILS, "bucket", "drop" or
+    "uniform" (whitebox.TAILS: top_k_buckets, drop_tail, uniform_tail)."""
     method: str = "white-box"
     queries: int = 1200
     loss: str = "forward_kl"
@@ -63,6 +68,7 @@ class LLMConfig:
     temperature: float = 1.0
     on_policy: float = 0.0
     k: int = 5
+    tail: str = "bucket"
     steps: int = 500
     batch_size: int = 32
     lr: float = 5e-3
@@ -73,6 +79,7 @@ class LLMConfig:
         # every number is checked and stored as a plain Python int or float (NumPy numbers accepted)
         _check.one_of("method", self.method, METHODS)
         _check.one_of("loss", self.loss, TOKEN_LOSSES)
+        _check.one_of("tail", self.tail, TAILS)
         checked = {name: _check.positive_int(name, getattr(self, name))
                    for name in ("queries", "k", "steps", "batch_size", "rounds")}
         checked.update(beta=_check.unit_interval("beta", self.beta),
@@ -84,6 +91,12 @@ class LLMConfig:
         if self.method == "black-box" and self.on_policy > 0:
             raise ValueError(f"on_policy must be 0 for black-box distillation (a black-box teacher cannot score "
                              f"the student's samples), got {self.on_policy}")
+        if self.method == "top-k" and self.tail == "drop" and (
+                self.loss == "reverse_kl" or (self.loss == "jsd" and self.beta == 1)):
+            raise ValueError(f"tail='drop' gives the teacher probability 0 outside its k tokens, and reverse KL "
+                             f"(loss 'reverse_kl', or 'jsd' at beta=1) against a probability of 0 is infinite: with "
+                             f"tail='drop' use loss 'forward_kl' or 'jsd' with beta < 1, or tail 'bucket' or "
+                             f"'uniform'; got tail='drop', loss={self.loss!r}, beta={self.beta}")
         if self.rounds > self.queries:
             raise ValueError(f"queries must be at least rounds ({self.rounds}): each round asks the teacher at "
                              f"least once; got queries={self.queries}")
@@ -150,8 +163,8 @@ def _loss(student, ids, mask, targets, cfg):
     if targets is None:  # black-box: the teacher's text is the label
         return F.cross_entropy(logits[mask], ids[:, 1:][mask])
     kw = {"beta": cfg.beta} if cfg.loss == "jsd" else {}
-    if isinstance(targets, tuple):  # top-k: only the k tokens the API revealed, plus the rest
-        s, t = top_k_buckets(logits, targets, cfg.temperature)
+    if isinstance(targets, tuple):  # top-k: only the k tokens the API revealed, and a tail for the rest
+        s, t = TAILS[cfg.tail](logits, targets, cfg.temperature)
         return TOKEN_LOSSES[cfg.loss](s, t, temperature=1.0, mask=mask, **kw)
     return TOKEN_LOSSES[cfg.loss](logits, targets, temperature=cfg.temperature, mask=mask, **kw)
 
@@ -186,26 +199,64 @@ def _collect(pool, api, student, task, cfg, n, n_on, g, prompts=None):
         pool.add(seqs, starts[n - n_on:], api.score(seqs, cfg.temperature))
 
 
-def steps(student, teacher, task, cfg, stop=None):
+def round_queries(cfg, round_index):
+    """(n, n_on): the queries of round `round_index` and, of those, the on-policy ones
+    (the student samples, the teacher scores). Rounding follows the running totals, so
+    the rounds add up to cfg.queries and the on-policy ones to floor(λ · queries)."""
+    before, after = cfg.queries * round_index // cfg.rounds, cfg.queries * (round_index + 1) // cfg.rounds
+    return after - before, math.floor(cfg.on_policy * after) - math.floor(cfg.on_policy * before)
+
+
+def round_steps(cfg, round_index):
+    """The optimizer steps of round `round_index`: cfg.steps spread evenly over the rounds."""
+    return cfg.steps * (round_index + 1) // cfg.rounds - cfg.steps * round_index // cfg.rounds
+
+
+def batch_index(pool_size, cfg, g):
+    """The pool rows of one batch, drawn with replacement by g. g also samples the
+    completions, so these draws decide which sequences later rounds collect (what
+    topk_cache.write replays)."""
+    return torch.randint(pool_size, (min(cfg.batch_size, pool_size),), generator=g).tolist()
+
+
+class _Counts:
+    """The budget a cache-fed run spends: what the live LogitAPI would have counted."""
+    queries, tokens = 0, 0
+
+
+def steps(student, teacher, task, cfg, stop=None, cache=None):
     """Run one distillation as a generator of Events: "step" after each optimizer step
     (its loss) and "round" after each round (queries and tokens spent so far,
     round_steps: the optimizer steps the round took, loss: their mean, NaN when it took
     none, as a round does when steps < rounds or Stop comes before its first step). Its
     return value is the Result; its `metrics` hold task.evaluate(student), the budget
     spent (teacher_queries, teacher_tokens), seconds, teacher_seconds (of those, the
-    time spent collecting answers) and student_tokens (completion tokens trained on)."""
+    time spent collecting answers) and student_tokens (completion tokens trained on).
+
+    cache: a topk_cache.TopKCache or the path of one. Each round then takes its sequences
+    and the teacher's top-k from the file instead of asking the teacher (teacher may be
+    None; when given it must be the one the cache was written from). Only for method
+    "top-k" off-policy (on_policy 0), with the settings the cache was written with; the
+    queries and tokens are counted as the live run would spend them."""
     if not isinstance(cfg, LLMConfig):
         raise ValueError(f"cfg must be a workbench.llm.LLMConfig, got {type(cfg).__name__}")
     for name, model in (("student", student), ("teacher", teacher)):
+        if model is None and name == "teacher" and cache is not None:
+            continue
         if not isinstance(model, torch.nn.Module) or not hasattr(model, "tokenizer"):
             raise ValueError(f"{name} must be a language model of workbench.llm (gpt.build, wb.llm.teacher, "
                              f"wb.llm.student or hf.wrap), got {type(model).__name__}")
-    if student.tokenizer.chars != teacher.tokenizer.chars and cfg.method != "black-box":
+    if teacher is not None and student.tokenizer.chars != teacher.tokenizer.chars and cfg.method != "black-box":
         raise ValueError("white-box distillation needs the student to share the teacher's tokenizer "
                          f"(teacher: {teacher.tokenizer.chars!r}, student: {student.tokenizer.chars!r}); "
                          "black-box distillation works across tokenizers")
+    if cfg.method == "top-k":
+        check_k(cfg.k, student.cfg.vocab_size)
     g = torch.Generator().manual_seed(cfg.seed)
-    if cfg.method == "black-box":
+    if cache is not None:
+        cache = _cache(cache, teacher, student, cfg)
+        api = _Counts()
+    elif cfg.method == "black-box":
         api = TextAPI(teacher, cfg.temperature, None, task.max_new_tokens, task.stop, seed=cfg.seed)
     else:
         api = LogitAPI(teacher, cfg.k if cfg.method == "top-k" else None)
@@ -217,20 +268,22 @@ def steps(student, teacher, task, cfg, stop=None):
         if stop is not None and stop.is_set():  # no queries are spent after Stop
             result.stopped = True
             break
-        before, after = cfg.queries * r // cfg.rounds, cfg.queries * (r + 1) // cfg.rounds
-        n = after - before
-        n_on = math.floor(cfg.on_policy * after) - math.floor(cfg.on_policy * before)  # never more than n
+        n, n_on = round_queries(cfg, r)  # n_on never more than n
         t_gen = time.perf_counter()
-        _collect(pool, api, student, task, cfg, n, n_on, g, round_prompts(task, n, cfg.seed, r))
+        if cache is not None:
+            _from_cache(pool, api, cache, student, task, r, round_prompts(task, n, cfg.seed, r))
+            g.set_state(cache.generator_state(r))  # as if it had sampled them: the live run's batches follow
+        else:
+            _collect(pool, api, student, task, cfg, n, n_on, g, round_prompts(task, n, cfg.seed, r))
         gen_seconds += time.perf_counter() - t_gen
 
         losses = []
         student.train()
-        for _ in range(cfg.steps * (r + 1) // cfg.rounds - cfg.steps * r // cfg.rounds):
+        for _ in range(round_steps(cfg, r)):
             if stop is not None and stop.is_set():
                 result.stopped = True
                 break
-            index = torch.randint(len(pool), (min(cfg.batch_size, len(pool)),), generator=g).tolist()
+            index = batch_index(len(pool), cfg, g)
             ids_b, mask, targets_b = pool.batch(index)
             loss = _loss(student, ids_b, mask, targets_b, cfg)
             opt.zero_grad(set_to_none=True)
@@ -256,7 +309,34 @@ def steps(student, teacher, task, cfg, stop=None):
     return result
 
 
-def run(student, teacher, task, cfg, callbacks=(), stop=None):
+def _cache(cache, teacher, student, cfg):
+    """The TopKCache to distil from (loaded when a path), checked against the run."""
+    from . import topk_cache  # topk_cache builds on this module
+    if cfg.method != "top-k" or cfg.on_policy != 0:
+        raise ValueError(f"cache needs method 'top-k' with on_policy 0: a cache holds the teacher's top-k on the "
+                         f"teacher's own text, and cannot score sequences the student samples during the run; got "
+                         f"method={cfg.method!r}, on_policy={cfg.on_policy}")
+    if not isinstance(cache, topk_cache.TopKCache):
+        cache = topk_cache.load(cache)
+    cache.check(teacher=teacher, tokenizer=student.tokenizer, cfg=cfg)
+    return cache
+
+
+def _from_cache(pool, counts, cache, student, task, r, prompts):
+    """Round r of a cache-fed run: its sequences and top-k into the pool, counted as the
+    live queries (one per sequence) and tokens (the characters the teacher read and wrote)."""
+    device = next(student.parameters()).device
+    seqs, starts, targets = cache.round(r, device)
+    cached = [student.tokenizer.decode(row[:start]) for row, start in zip(seqs, starts)]
+    if cached != [task.bos + p for p in prompts]:
+        raise ValueError(f"cache holds other prompts than this task asks in round {r + 1} (it was written for "
+                         f"{cache.header['task']!r}, got {type(task).__name__}): write the cache for this task")
+    pool.add(seqs, starts, targets)
+    counts.queries += len(seqs)
+    counts.tokens += int((seqs != PAD).sum())
+
+
+def run(student, teacher, task, cfg, callbacks=(), stop=None, cache=None):
     """Run `steps(...)` to the end, passing each round's Event to the callbacks; return
     the Result (the student trained in place, history, metrics, stopped)."""
-    return drive(steps(student, teacher, task, cfg, stop=stop), callbacks)
+    return drive(steps(student, teacher, task, cfg, stop=stop, cache=cache), callbacks)

@@ -66,10 +66,11 @@ def rounds_for(queries):
 
 
 def experiment(method="white-box", queries=LLMConfig.queries, loss="forward_kl", temperature=1.0, on_policy=0.0,
-               seed=0, k=5, beta=0.5, steps=LLMConfig.steps, curve=False, device=None, callbacks=(), stop=None):
+               seed=0, k=5, beta=0.5, steps=LLMConfig.steps, curve=False, device=None, callbacks=(), stop=None,
+               tail="bucket"):
     """Distil a fresh default student (`student()`) from the default teacher ("facts")
     with `method`: "white-box", "black-box", or "top-k" seeing the teacher's `k` most
-    likely tokens, on a budget of `queries` teacher queries. Every method with the same
+    likely tokens (`tail`: what the student learns for the rest, LLMConfig.tail), on a budget of `queries` teacher queries. Every method with the same
     seed asks about the same prompts in every round (distill.round_prompts), so runs
     compared at one seed differ only in what the teacher returns. Returns a dict of
     measured numbers: kl_to_truth, perplexity, fact_accuracy, rare_coverage,
@@ -80,7 +81,7 @@ def experiment(method="white-box", queries=LLMConfig.queries, loss="forward_kl",
     if not isinstance(curve, bool):
         raise ValueError(f"curve must be True or False, got {curve!r}")
     cfg = LLMConfig(method=method, queries=queries, loss=loss, beta=beta, temperature=temperature,
-                    on_policy=on_policy, k=k, steps=steps, seed=seed, rounds=rounds_for(queries))
+                    on_policy=on_policy, k=k, tail=tail, steps=steps, seed=seed, rounds=rounds_for(queries))
     t = teacher("facts", device)
     model = student(cfg.seed, device=next(t.parameters()).device)
     rows = []
@@ -92,7 +93,7 @@ def experiment(method="white-box", queries=LLMConfig.queries, loss="forward_kl",
     settings = {"method": cfg.method, "loss": cfg.loss, "queries": cfg.queries, "temperature": cfg.temperature,
                 "on_policy": cfg.on_policy, "seed": cfg.seed}
     if method == "top-k":
-        settings["k"] = cfg.k
+        settings.update(k=cfg.k, tail=cfg.tail)
     if loss == "jsd":
         settings["beta"] = cfg.beta
     return {**settings, **result.metrics, "stopped": result.stopped, **({"curve": rows} if curve else {})}
