@@ -1,6 +1,7 @@
 """Figures that can be read and told apart (issue 26, WCAG 2.1 SC 1.1.1 and 1.4.1).
 
-Every pure figure function of widgets.plots and widgets.collapse_plots attaches a
+Every pure figure function of widgets.plots, widgets.collapse_plots and the labs' own
+figure modules (speculative_view, dense_sparse_lab) attaches a
 one-sentence summary of what it shows now, with its numbers, and its data as a table
 (`plots.describe`); `live`/`refresh` show both beside the figure and update them with it;
 no two series of a figure differ by colour alone."""
@@ -12,7 +13,7 @@ import pytest
 import torch
 
 import workbench as wb
-from widgets import collapse_plots, plots
+from widgets import collapse_plots, dense_sparse_lab, plots, speculative_view
 from widgets.figure_view import FigureView
 from widgets.live import Message, live, refresh
 
@@ -87,16 +88,27 @@ FIGURES = {
     "payoff_scatter": lambda k: plots.payoff_scatter(payoff_points(k / 10), "latency_s"),
     "mean_and_median": lambda k: collapse_plots.mean_and_median(
         gaussian_stats((0.5, 0.25)[k]), {"unbiased": {"mean": [1.0, 1.0], "median": [0.9, 0.8]}}),
+    "acceptance_bars": lambda k: speculative_view.acceptance_bars(
+        [{"draft": "base", "acceptance": 0.84 - k / 10, "predicted": 0.85, "lookahead": 4},
+         {"draft": "white-box", "acceptance": 0.99, "predicted": 0.99, "lookahead": 4}]),
+    "curves_figure": lambda k: dense_sparse_lab.curves_figure(
+        {m: [{"samples": 0, "sampled_right": 0.1, "fact_accuracy": 0.1, "kl_to_truth": 3.0},
+             {"samples": 64, "sampled_right": 0.3 + (0.4 if m == "opd" else 0.1) + k / 10, "fact_accuracy": 0.5,
+              "kl_to_truth": 2.0}]
+         for m in ("sft", "rl", "opd")}, 0.5),
 }
 # helpers and text functions of the two modules: everything else public is a figure function
 NOT_FIGURES = {"text", "plain", "value", "num", "describe", "summary", "table", "title_of", "table_html",
                "details_html", "show", "line_style", "bar_style", "class_style", "token_label",
-               "mean_and_median_summary", "show_text_in_notebooks"}
+               "mean_and_median_summary", "show_text_in_notebooks",
+               # the lab modules' helpers that draw nothing
+               "top_answer_share", "judge", "reached_words"}
+FIGURE_MODULES = (plots, collapse_plots, speculative_view, dense_sparse_lab)
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
 
 
 def figure_functions():
-    return {name for module in (plots, collapse_plots) for name, f in vars(module).items()
+    return {name for module in FIGURE_MODULES for name, f in vars(module).items()
             if inspect.isfunction(f) and f.__module__ == module.__name__ and not name.startswith("_")} - NOT_FIGURES
 
 

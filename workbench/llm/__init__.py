@@ -5,8 +5,14 @@ truth is known ("facts") and on real text.
     import workbench as wb
     wb.llm.experiment("white-box", queries=1200, loss="forward_kl")   # a dict of measured numbers
     wb.llm.experiment("black-box", queries=1200)
+    wb.llm.experiment("white-box", loss="reverse_kl", on_policy=1.0)    # on-policy distillation
+    wb.llm.dense_vs_sparse(seed=0)      # SFT, RL with one reward per sequence, on-policy distillation
+    wb.llm.speculative.compare_drafts()  # what a distilled draft is worth in speculative decoding
+    wb.llm.topk_cache.compare_tails(k=5) # distilling from an offline cache of the teacher's top-k
+    print(wb.llm.trl_recipe.recipe_text(wb.llm.LLMConfig(on_policy=1.0, loss="reverse_kl")))
 """
-from . import evaluate, facts, gpt, hf, pretrained, text
+from . import dense_sparse, evaluate, facts, gpt, hf, pretrained, speculative, text, topk_cache, trl_recipe
+from .dense_sparse import dense_vs_sparse
 from .blackbox import TextAPI
 from .distill import METHODS, LLMConfig, run, steps
 from .experiments import experiment, student, task, teacher
@@ -14,6 +20,6 @@ from .tasks import FactsTask, TextTask
 from .tokenizer import CharTokenizer
 from .whitebox import LogitAPI, top_k_buckets
 
-__all__ = ["evaluate", "facts", "gpt", "hf", "pretrained", "text", "TextAPI", "METHODS", "LLMConfig", "run", "steps",
+__all__ = ["dense_sparse", "dense_vs_sparse", "speculative", "topk_cache", "trl_recipe", "evaluate", "facts", "gpt", "hf", "pretrained", "text", "TextAPI", "METHODS", "LLMConfig", "run", "steps",
            "experiment", "student", "task", "teacher", "FactsTask", "TextTask", "CharTokenizer", "LogitAPI",
            "top_k_buckets"]
