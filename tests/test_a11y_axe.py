@@ -1,4 +1,4 @@
-"""WCAG 2.1 level A and AA in the real browser: axe-core checks each of the app's nine tabs.
+"""WCAG 2.1 level A and AA in the real browser: axe-core checks each of the app's ten tabs.
 
 axe-core is a JavaScript library from npm (MPL-2.0), used as is: the test loads its
 axe.min.js into the page and asks it for the violations of the rules tagged wcag2a, wcag2aa,

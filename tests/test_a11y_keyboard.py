@@ -210,3 +210,33 @@ def test_keyboard_only_a_run_starts_stops_and_stopped_is_announced(page):
         raise AssertionError(f"'Stopped.' is on the page but in no live region ({LIVE}); they say: "
                              f"{page.evaluate(LIVE_TEXT)!r}") from timeout
     print(f"\nkeyboard: Run after {presses} Tab presses from the epochs box, Stop {to_stop} presses later")
+
+
+RECIPE_SAYS = "(t) => [...document.querySelectorAll('.kd-recipe')].some(e => e.offsetParent && e.textContent.includes(t))"
+
+
+def test_keyboard_only_the_llm_recipe_controls_and_the_trl_text(page):
+    """The LLM lab's controls of issue 22 with the keyboard alone: the comparison menu, top-k
+    and its missing mass, the on-policy share λ (the recipe line follows, said in words), and
+    the collapsed TRL text opened with Enter."""
+    from widgets import llm_lab
+    open_tab_by_keyboard(page, "LLM")
+    tab_until(page, lambda f: f["tag"] == "SELECT" and f["label"] == "compared with", limit=MAX_PRESSES)
+    page.keyboard.press("ArrowDown")  # the next comparison: off-policy forward KL
+    page.wait_for_function("() => [...document.querySelectorAll('select')].some(s => s.offsetParent && "
+                           "s.options[s.selectedIndex].text.replace(/\\u00a0/g, ' ') === " + repr(llm_lab.FORWARD) + ")",
+                           timeout=10_000)
+    tab_until(page, is_button("top-k"), limit=5)
+    page.keyboard.press("Enter")
+    page.locator("button:has-text('spread it uniformly'):visible").wait_for(timeout=10_000)
+    tab_until(page, is_button("spread it uniformly"), limit=10)
+    page.keyboard.press("Enter")
+    page.wait_for_function(RECIPE_SAYS, arg=llm_lab.TAIL_WORDS["uniform"], timeout=10_000)
+    tab_until(page, lambda f: f["label"] == "on-policy share λ", limit=MAX_PRESSES)
+    page.keyboard.press("End")
+    page.wait_for_function(RECIPE_SAYS, arg="λ = 1: every sequence is the student's own sample", timeout=10_000)
+    tab_until(page, lambda f: f["tag"] == "SUMMARY" and f["text"] == "The same settings in TRL", limit=MAX_PRESSES)
+    page.keyboard.press("Enter")
+    page.locator("details[open] pre:visible").first.wait_for(timeout=10_000)
+    assert "DistillationConfig(" in page.locator("details[open] pre:visible").first.inner_text()
+    page.screenshot(path=str(SHOTS / "llm_keyboard_recipe.png"))

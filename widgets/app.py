@@ -10,6 +10,7 @@ import workbench as wb
 from . import a11y
 from .collapse_lab import CollapseLab
 from .dark_knowledge import DarkKnowledgeMap
+from .dense_sparse_lab import DenseSparseLab
 from .exercises_tab import ExercisesTab
 from .feature_lab import FeatureLab
 from .lab import DistillationLab
@@ -19,6 +20,7 @@ from .llm_lab import LLMLab
 from .next_token import NextTokenViewer
 from .payoff_lab import PayoffLab
 from .relation_lab import RelationLab
+from .speculative_view import SpeculativeView
 from .temperature import TemperatureExplorer
 
 INTRO = """<h1 style="margin-bottom:4px">KD Workbench</h1>
@@ -31,9 +33,11 @@ a hard-label one in the <i>Distillation lab</i> (try leaving a digit out of its 
 student's intermediate features match the teacher's in <i>Feature KD</i> (FitNets, attention transfer)
 and the relations between examples in <i>Relation KD</i> (RKD, similarity-preserving), and distil a
 tiny language model white-box (from the teacher's token distributions) or black-box (from its text
-alone) in <i>LLM</i>. In <i>Collapse</i>, train each generation of a model on samples of the last one's
-output and see what becomes of rare things; in <i>Payoff</i>, measure how small and fast a student can be
-for its accuracy (and export one to ONNX); check yourself in <i>Exercises</i>.
+alone) in <i>LLM</i>, on-policy too (the student samples, the teacher scores every token), and set
+the teacher's per-token signal against one reward per sequence in <i>Dense vs sparse</i>. In <i>Collapse</i>,
+train each generation of a model on samples of the last one's output and see what becomes of rare things;
+in <i>Payoff</i>, measure how small and fast a student can be for its accuracy (and export one to ONNX)
+and what a distilled draft model is worth in speculative decoding; check yourself in <i>Exercises</i>.
 Before each Run a lab asks what you expect: predict, then see.
 Data: scikit-learn's 8&times;8 handwritten digits, and a synthetic language of facts whose truth is known.</p>"""
 
@@ -42,7 +46,10 @@ teacher's next-token distributions; <b>black-box</b> distillation (model imitati
 generated text. The teacher is a tiny GPT that learned a language of facts (&ldquo;gunu lives in
 &hellip;&rdquo;): frequent and rare subjects, some with one answer, some with two (60/40). Because the
 truth is known, every student is measured exactly: KL to the truth, facts known, rare subjects covered,
-second answers kept.</p>"""
+second answers kept. In the lab below, set the student's recipe as the field does it now: <b>on-policy</b>
+(&lambda; = 1: the student samples, the teacher scores every token) with <b>reverse KL</b> (&beta; = 1), and
+compare it with a black-box student or with an off-policy forward-KL one; the recipe line says what the
+settings mean, and the same settings in TRL are there to copy.</p>"""
 
 
 COLLAPSE_INTRO = """<p style="max-width:900px"><b>Model collapse.</b> Train a model on real data,
@@ -63,10 +70,18 @@ at that cost or less. Where will the distilled students' front lie against the h
 export a student to ONNX and take it with you.</p>"""
 
 
+SPECULATIVE_HEADING = "<h3>What a distilled draft is worth: speculative decoding</h3>"
+
+
 class PayoffTab:
+    """The payoff lab, then the speculative-decoding view (a distilled draft's payoff: its
+    heading here, its introduction in the view)."""
+
     def __init__(self, splits=None):
         self.lab = PayoffLab(splits)
-        self.widget = W.VBox([W.HTML(PAYOFF_INTRO), self.lab.widget])
+        self.speculative = SpeculativeView()
+        self.widget = W.VBox([W.HTML(PAYOFF_INTRO), self.lab.widget, W.HTML("<hr>"),
+                              W.HTML(SPECULATIVE_HEADING), self.speculative.widget])
 
 
 class CollapseTab:
@@ -83,9 +98,27 @@ class LLMTab:
         self.widget = W.VBox([W.HTML(LLM_INTRO), self.viewer.widget, W.HTML("<hr>"), self.lab.widget])
 
 
+DENSE_INTRO = """<p style="max-width:900px"><b>Dense against sparse supervision.</b> The same student, from the
+same start, learns the facts of the <i>LLM</i> tab's language from the same number of sampled sequences, three
+ways: <b>SFT</b> on the teacher's samples (black-box); <b>reinforcement learning</b> with one reward per
+sequence (REINFORCE with a baseline; the reward is 1 when the sampled answer is the fact's most likely one, else
+0); and <b>on-policy distillation</b>, where the student samples and the
+teacher scores every token with its log-probabilities. A reward is one number per sequence; the teacher's
+log-probabilities are one for every token: a dense signal. Predict how many samples each method needs to reach
+the stated level, then Run and see the three curves.</p>"""
+
+
+class DenseSparseTab:
+    """An introduction, then the dense-against-sparse lab (three methods, one budget of samples)."""
+
+    def __init__(self, splits=None):
+        self.lab = DenseSparseLab()
+        self.widget = W.VBox([W.HTML(DENSE_INTRO), self.lab.widget])
+
+
 TABS = [("Soft labels", TemperatureExplorer), ("Dark knowledge", DarkKnowledgeMap),
         ("Distillation lab", DistillationLab), ("Feature KD", FeatureLab), ("Relation KD", RelationLab),
-        ("LLM", LLMTab), ("Collapse", CollapseTab), ("Payoff", PayoffTab),
+        ("LLM", LLMTab), ("Dense vs sparse", DenseSparseTab), ("Collapse", CollapseTab), ("Payoff", PayoffTab),
         ("Exercises", ExercisesTab)]
 
 

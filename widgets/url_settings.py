@@ -37,6 +37,11 @@ def _convert(widget, text):
             if not low <= value <= high:
                 raise ValueError(f"must be between {low:g} and {high:g}")
         return value
+    if isinstance(widget, (W.Checkbox, W.ToggleButton)):  # a link writes True / False
+        for value in (True, False):
+            if text.lower() == str(value).lower():
+                return value
+        raise ValueError("must be True or False")
     if isinstance(widget, (W.Dropdown, W.ToggleButtons, W.RadioButtons)):
         values = [o[1] if isinstance(o, tuple) else o for o in widget._options_full] \
             if hasattr(widget, "_options_full") else list(widget.options)
