@@ -41,10 +41,12 @@ def test_the_figure_names_each_methods_samples_to_level_and_draws_the_level():
 
 @pytest.mark.parametrize("reached, expected", [
     ({"rl": 100, "opd": 100}, lab_module.SAME), ({"rl": 256, "opd": 100}, lab_module.TWICE),
-    ({"rl": 600, "opd": 100}, lab_module.MANY), ({"rl": None, "opd": 100}, lab_module.MANY), ({"rl": 50, "opd": 100}, lab_module.FASTER),
-    ({"rl": 100, "opd": None}, None)])
+    ({"rl": 600, "opd": 100}, lab_module.MANY), ({"rl": None, "opd": 100}, lab_module.MANY),
+    ({"rl": None, "opd": 500}, None), ({"rl": 50, "opd": 100}, lab_module.FASTER), ({"rl": 100, "opd": None}, None)])
 def test_the_reveal_judges_by_the_measured_factor(reached, expected):
-    assert judge(reached) == expected
+    """RL not within a budget of 1,000: at least 10x after 100 samples of on-policy
+    distillation (MANY), but only at least 2x after 500: no verdict."""
+    assert judge(reached, 1000) == expected
 
 
 @pytest.mark.parametrize("control, value, message", [("level", 0, "level must be a number in"),

@@ -259,12 +259,11 @@ def test_a_run_against_off_policy_forward_kl_draws_both_recipes_and_judges_secon
     for name, label in zip(("white-box", "forward KL"), labels):
         assert f"student, {label}" in html.unescape(lab.table.value)
         assert lab.final[name]["teacher_queries"] == 100
-    said, judged = llm_lab.judge_second(lab)
+    said, _ = llm_lab.judge_second(lab)  # the bands are tested on their own below
     on, off = lab.final["white-box"], lab.final["forward KL"]
     assert said == (f"This run (seed 0): {labels[0]} keeps the 40% answer on {on['second_mode_coverage']:.0%} of "
                     f"the 60/40 facts and knows {on['fact_accuracy']:.0%} of the facts; {labels[1]} keeps "
                     f"{off['second_mode_coverage']:.0%} and knows {off['fact_accuracy']:.0%}")
-    assert judged in llm_lab.SECOND
 
 
 @pytest.mark.parametrize("on, off, expected", [

@@ -276,3 +276,16 @@ def test_dropping_the_missing_mass_at_k_1_costs_kl_to_the_truth_on_every_seed(te
         kl = {tail: distill.run(wb.llm.student(seed, device="cpu"), None, task, cfg.replace(tail=tail),
                                 cache=cache).metrics["kl_to_truth"] for tail in ("bucket", "drop")}
         assert kl["drop"] - kl["bucket"] > 0.2, (seed, kl)
+
+
+def test_a_path_that_cannot_be_written_is_refused_before_any_query(tmp_path):
+    cfg = LLMConfig(method="top-k", k=2, queries=10, rounds=2, steps=4)
+    teacher = wb.llm.teacher()
+    with pytest.raises(ValueError, match="path must be in an existing folder you can write to, got .*does not exist"):
+        topk_cache.write(tmp_path / "missing" / "c.npz", teacher, wb.llm.task(), cfg)
+
+
+@pytest.mark.parametrize("ks", [5, [], "15"])
+def test_bytes_table_refuses_ks_that_are_not_a_list_of_k(ks):
+    with pytest.raises(ValueError, match="ks must be a non-empty list of k values"):
+        topk_cache.bytes_table(ks=ks)

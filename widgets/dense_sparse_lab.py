@@ -32,14 +32,15 @@ PANELS = (("sampled_right", "sampled answers right"), ("fact_accuracy", "fact ac
           ("kl_to_truth", "KL to the truth (nats)"))
 
 
-def judge(reached):
-    """The choice that samples-to-level {method: n or None} bears out (None when
-    on-policy distillation itself never reached the level)."""
+def judge(reached, samples):
+    """The choice that samples-to-level {method: n or None} on a budget of `samples`
+    bears out (None when on-policy distillation itself never reached the level, or when
+    RL did not within a budget too short to say it needs 2.75 times as many)."""
     rl, opd = reached.get("rl"), reached.get("opd")
     if not opd:
         return None
-    if rl is None:  # not within the budget: at least budget / opd times as many
-        return MANY
+    if rl is None:  # not within the budget: at least samples / opd times as many
+        return MANY if samples / opd >= 2.75 else None
     factor = rl / opd
     return FASTER if factor < 0.75 else SAME if factor < 1.5 else TWICE if factor < 2.75 else MANY
 
@@ -118,7 +119,8 @@ class DenseSparseLab:
         yield from lockstep(runs, self._record, total)
         reached = {m: ds.samples_to_level(c, self.run_level) for m, c in self.curves.items()}
         rl, opd = reached["rl"], reached["opd"]
-        self.result = {"samples_to_level": reached, "factor": rl / opd if rl is not None and opd else None}
+        self.result = {"samples_to_level": reached, "factor": rl / opd if rl is not None and opd else None,
+                       "samples": self.total}
         self.changed = True
 
     def _record(self, method, event):
@@ -139,7 +141,8 @@ class DenseSparseLab:
         reached, factor = self.result["samples_to_level"], self.result["factor"]
         said = f"to {num(self.run_level)} of sampled answers right: {reached_words(reached)}"
         said += f" (RL / on-policy distillation = {factor:.1f}x)" if factor else ""
-        self.prediction.reveal(f"This run (seed {self.seed.value}), samples {said}", correct=judge(reached))
+        self.prediction.reveal(f"This run (seed {self.seed.value}), samples {said}",
+                               correct=judge(reached, self.result["samples"]))
 
     def redraw(self):
         if not self.changed:

@@ -342,7 +342,7 @@ class LLMLab:
         if self._cache_dir is not None:
             shutil.rmtree(self._cache_dir, ignore_errors=True)
         self._cache_dir = tempfile.mkdtemp(prefix="kd-topk-")
-        cache = topk_cache.write(f"{self._cache_dir}/teacher-top{cfg.k}.pt", teacher, self.task, cfg)
+        cache = topk_cache.write(f"{self._cache_dir}/teacher-top{cfg.k}.npz", teacher, self.task, cfg)
         self.cache_info.value = (f"<span class='kd-cache'>Offline cache: {cache.bytes_per_token:.1f} bytes per "
                                  f"token (k = {cfg.k}), written once before training</span>")
         return cache

@@ -17,6 +17,21 @@ import ipywidgets as W
 
 NO_CHOICE = "(no prediction)"
 
+# ipywidgets gives each radio label one line's fixed height, so a long choice wraps onto the
+# next choice's line and the two overlap. This rule, scoped to the prediction's own class,
+# lets a choice wrap and grow, its button first (a flex item does not float, and the input
+# follows the text in the DOM: order -1 puts it back on the left). It sits in a hidden HTML
+# widget inside each prediction, so a prediction shown alone in a notebook brings it along.
+CSS = """<style>
+.kd-prediction .widget-radio-box label, .kd-prediction .jupyter-widget-radio-box label {
+  height: auto; line-height: 1.35; white-space: normal; overflow-wrap: anywhere;
+  display: flex; align-items: flex-start; margin-bottom: 6px;
+}
+.kd-prediction .widget-radio-box input, .kd-prediction .jupyter-widget-radio-box input {
+  flex: none; order: -1; height: 1.35em; line-height: 1.35;
+}
+</style>"""
+
 
 class Prediction:
     def __init__(self, question, choices, shuffle=True, rng=None):
@@ -35,8 +50,9 @@ class Prediction:
         self.buttons.add_class("kd-prediction")
         self.out = W.HTML()
         self.out.add_class("kd-status")  # a live region (widgets.a11y): the outcome is said as it appears
-        self.widget = W.VBox([W.HTML(f"<b>Predict first:</b> {html.escape(question)}"), self.buttons, self.out],
-                             layout=W.Layout(max_width="900px"))
+        self.style = W.HTML(CSS, layout=W.Layout(display="none"))  # the rule above, for this page
+        self.widget = W.VBox([W.HTML(f"<b>Predict first:</b> {html.escape(question)}"), self.buttons, self.out,
+                              self.style], layout=W.Layout(max_width="900px"))
         self.result = None
 
     @property

@@ -27,10 +27,10 @@ LABELS = {"base": "base (not distilled)", "black-box": "black-box", "white-box":
           "on-policy": "on-policy (reverse KL, λ = 1)"}
 QUESTION = ("The distilled drafts will have more of their proposals accepted than the base student. Does "
             "distilling the draft change the text the target produces?")
-TEXT = ("No: the text follows the target's distribution exactly, whatever the draft; only the speed changes",
-        "Yes: more of the draft's tokens are kept, so the text becomes more like the draft's",
-        "Yes: the text gets better, because the distilled draft has learned the facts",
-        "Only the base draft changes it: its wrong guesses slip into the text when they are accepted")
+TEXT = ("No: the text follows the target exactly; only the speed changes",
+        "Yes: more draft tokens are kept, so the text moves towards the draft's",
+        "Yes: the text improves, because the distilled draft learned the facts",
+        "Only the base draft changes it: its wrong guesses slip in when accepted")
 
 
 def acceptance_bars(rows, title="Acceptance per draft"):
@@ -92,8 +92,9 @@ class SpeculativeView:
                        "1 − TV(p, q), so a draft distilled towards the target is accepted more often (DistillSpec, "
                        "Zhou et al. 2023). Target: the facts teacher; drafts: the base student and three students "
                        f"distilled from it on {queries:,} teacher queries each.")
+        # min_width, as llm_lab: the figure beside it would squeeze the column to ~270 px and fold the slider away
         controls = W.VBox([self.lookahead, self.seed, self.prediction.widget, self.controller.widget],
-                          layout=W.Layout(width="440px", padding="0 12px 0 0"))
+                          layout=W.Layout(width="440px", min_width="440px", padding="0 12px 0 0"))
         self.widget = W.VBox([intro, W.HBox([controls, self.bars.view]), self.table])
 
     def prepare(self, stop):
@@ -196,7 +197,7 @@ class SpeculativeView:
         self.prediction.reveal(
             f"acceptance {accept}; yet the share of texts giving the truth's likeliest answer is {said}: the same "
             f"within sampling error (±{2 * (0.25 / n) ** 0.5:.0%} on {n} prompts). Speculative sampling keeps the "
-            f"target's distribution exactly (Leviathan et al. 2023, Theorem 3.5), so a better draft buys speed, "
+            f"target's distribution exactly (Leviathan et al. 2023, Appendix A.1), so a better draft buys speed, "
             f"never different text", correct=TEXT[0])
 
     def _ipython_display_(self):

@@ -94,6 +94,7 @@ def write(path, teacher, task, cfg):
         raise ValueError(f"cfg must be method 'top-k' with on_policy 0 to write a cache (the teacher's top-k on its "
                          f"own text), got method={cfg.method!r}, on_policy={cfg.on_policy}")
     api = LogitAPI(teacher, cfg.k)  # checks teacher and k
+    path = _writable(path)  # before any query is spent
     tok = teacher.tokenizer
     stop_id = tok.stoi[task.stop] if task.stop else None
     g = torch.Generator().manual_seed(cfg.seed)
@@ -129,10 +130,22 @@ def write(path, teacher, task, cfg):
         "index": torch.cat(index).cpu().numpy().astype(ids_t),
         "generator": np.stack(states),
     }
-    path = os.fspath(path)
     with open(path, "wb") as f:
         np.savez(f, **arrays)
     return load(path)
+
+
+def _writable(path):
+    """path as a str, or a ValueError naming it when its folder is missing or read-only."""
+    try:
+        path = os.fspath(path)
+    except TypeError:
+        raise ValueError(f"path must be a file path (str or os.PathLike), got {type(path).__name__}") from None
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+        raise ValueError(f"path must be in an existing folder you can write to, got {path!r} ({folder!r} "
+                         f"{'is not writable' if os.path.isdir(folder) else 'does not exist'})")
+    return path
 
 
 def load(path):
@@ -253,6 +266,8 @@ def bytes_table(ks=(1, 2, 5, 10, 20), queries=200, seed=0, teacher=None, task=No
     """Measured bytes per token of caches written for each k (queries and seed as given,
     default teacher and task): rows {k, bytes_per_token, full_logits_bytes_per_token}."""
     from . import experiments
+    if isinstance(ks, (str, bytes)) or not hasattr(ks, "__iter__") or not list(ks):
+        raise ValueError(f"ks must be a non-empty list of k values (integers >= 1), got {ks!r}")
     teacher = teacher if teacher is not None else experiments.teacher("facts")
     task = task if task is not None else experiments.task()
     rows = []
