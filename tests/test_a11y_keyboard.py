@@ -235,6 +235,10 @@ def test_keyboard_only_the_llm_recipe_controls_and_the_trl_text(page):
     tab_until(page, lambda f: f["label"] == "on-policy share λ", limit=MAX_PRESSES)
     page.keyboard.press("End")
     page.wait_for_function(RECIPE_SAYS, arg="λ = 1: every sequence is the student's own sample", timeout=10_000)
+    # the TRL text is redrawn for λ = 1 too: tab on only once it has been, or the redraw drops the focus
+    page.wait_for_function("() => [...document.querySelectorAll('details pre')]"
+                           ".some(p => p.textContent.includes('DistillationConfig('))", timeout=10_000)
+    page.wait_for_timeout(300)
     tab_until(page, lambda f: f["tag"] == "SUMMARY" and f["text"] == "The same settings in TRL", limit=MAX_PRESSES)
     page.keyboard.press("Enter")
     page.locator("details[open] pre:visible").first.wait_for(timeout=10_000)

@@ -62,10 +62,11 @@ def curves_figure(curves, level, title="Three ways to learn the facts, by sample
             fig.add_scatter(x=xs, y=ys, name=ds.LABELS[m], legendgroup=m, showlegend=col == 1, row=1, col=col,
                             **line_style(i))
             rows += [[ds.LABELS[m], label, x, y] for x, y in zip(xs, ys)]
-        fig.update_xaxes(title_text="sampled sequences spent", row=1, col=col)
+        fig.update_xaxes(title_text="sampled sequences spent" if col == 2 else "", row=1, col=col)
     fig.add_hline(y=level, line_dash="dash", line_color="#444444", row=1, col=1,
                   annotation_text=f"level {num(level)}", annotation_position="bottom right")
-    fig.update_layout(title=title, height=360, margin=dict(l=50, r=20, t=70, b=40), template="plotly_white")
+    fig.update_layout(title=title, height=400, margin=dict(l=50, r=20, t=70, b=40), template="plotly_white",
+                      legend=dict(orientation="h", yanchor="top", y=-0.22, xanchor="left", x=0))
     reached = {m: ds.samples_to_level(c, level) for m, c in curves.items()}
     if curves:
         said = (f"samples to reach {num(level)} of sampled answers right: {reached_words(reached)}; last share right "
