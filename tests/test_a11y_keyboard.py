@@ -66,8 +66,14 @@ def focus_the_tab_bar(page):
     now = focused(page)
     if is_tab()(now):
         return
-    key = "Tab" if now["tag"] in ("BODY", "") else "Shift+Tab"
-    tab_until(page, is_tab(), limit=MAX_PRESSES, key=key)
+    if now["tag"] in ("BODY", ""):
+        try:
+            tab_until(page, is_tab(), limit=MAX_PRESSES)
+            return
+        except AssertionError:  # the browser went on from where the last focus was, past the tab bar
+            pass
+    # back over whatever the last test left the focus in: a whole lab's controls and figures
+    tab_until(page, is_tab(), limit=5 * MAX_PRESSES, key="Shift+Tab")
 
 
 def open_tab_by_keyboard(page, title):
