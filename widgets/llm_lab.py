@@ -15,7 +15,6 @@ both students see it, redrawn as they learn. A recipe line states the direction 
 divergence as the controls move, and the same settings in TRL are shown as text to copy.
 With reverse KL on the default budget the white-box student learns fewer facts than with
 forward KL (notebook 05 compares the two at equal fact accuracy)."""
-import dataclasses
 import html
 import shutil
 import tempfile
@@ -23,7 +22,7 @@ import tempfile
 import ipywidgets as W
 
 import workbench as wb
-from workbench.llm import evaluate
+from workbench.llm import evaluate, trl_recipe
 
 from . import plots
 from .controls import LLM_T_MAX, LLM_T_MIN, temperature_slider
@@ -53,17 +52,12 @@ def two_answer_facts(language):
             f"subject #{f.rank + 1})": f for f in facts}
 
 
-def effective_beta(cfg):
-    """β of the generalized JSD that cfg's loss is: 0 for forward KL, 1 for reverse KL."""
-    return {"forward_kl": 0.0, "reverse_kl": 1.0}.get(cfg.loss, cfg.beta)
-
-
 def recipe_line(cfg, cache=False):
     """In words, what the configurable student learns from under `cfg` (an LLMConfig):
     whose samples (λ, GKD's on-policy share), which divergence in which direction (β of
     the generalized JSD, GKD eq. 1: β = 0 forward KL(teacher ‖ student), β = 1 reverse
     KL(student ‖ teacher)), the teacher's access and the temperature."""
-    lam, beta = cfg.on_policy, effective_beta(cfg)
+    lam, beta = cfg.on_policy, trl_recipe.beta(cfg)
     if cfg.method == "black-box":
         return (f"black-box: the student is fine-tuned on the teacher's sampled text (T = {cfg.temperature:g}) with "
                 "cross-entropy; it never sees a probability")
@@ -99,15 +93,10 @@ def run_label(cfg):
     "black-box: teacher text"."""
     if cfg.method == "black-box":
         return "black-box: teacher text"
-    beta = effective_beta(cfg)
+    beta = trl_recipe.beta(cfg)
     loss = "forward KL" if beta == 0 else "reverse KL" if beta == 1 else f"JSD β = {beta:g}"
     access = "white-box" if cfg.method == "white-box" else f"top-{cfg.k}"
     return f"{access}: λ = {cfg.on_policy:g}, {loss}"
-
-
-def has_tail():
-    """Whether LLMConfig takes `tail` (the treatment of the mass outside the top k)."""
-    return "tail" in {f.name for f in dataclasses.fields(wb.llm.LLMConfig)}
 
 
 DEFAULTS = dict(queries=wb.llm.LLMConfig.queries, access="full logits", k=5, loss="forward KL (mean-seeking)", beta=0.5,
@@ -316,7 +305,7 @@ class LLMLab:
                           f"<pre style='white-space:pre-wrap'>{html.escape(text)}</pre></details>")
 
     def _tail(self):
-        return {"tail": self.tail.value} if has_tail() else {}
+        return {"tail": self.tail.value}
 
     def configs(self):
         """The two runs' configs from the controls (ValueError names a bad value): "white-box" (the configurable
@@ -437,9 +426,5 @@ class LLMLab:
 
 
 def trl_text(cfg):
-    """H3's workbench.llm.trl_recipe.recipe_text(cfg), or a note while it is not there."""
-    try:
-        from workbench.llm import trl_recipe
-    except ImportError:
-        return "(workbench.llm.trl_recipe is not installed)"
+    """The same settings as TRL code to copy (workbench.llm.trl_recipe.recipe_text)."""
     return trl_recipe.recipe_text(cfg)
