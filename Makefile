@@ -6,7 +6,7 @@ PORT ?= 8866
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.kd-workbench-installed
 
-.PHONY: app classroom test test-gpu lab bench bench-gpu install teachers clean
+.PHONY: app classroom board test test-gpu lab bench bench-gpu install teachers clean
 
 install: $(STAMP)
 
@@ -34,16 +34,29 @@ POOL ?= 10
 FILL_DELAY ?= 60
 CULL_IDLE ?= 1200
 HOST ?= 127.0.0.1
+# The class board (workbench/board.py): each learner's finished runs, quiz answers and exercise
+# checks, recorded from their kernel into one SQLite file (or a PostgreSQL URL) that `make board` reads.
+BOARD ?= $(CURDIR)/class/board.sqlite
 classroom: install
+	KD_WORKBENCH_RECORD=1 KD_WORKBENCH_BOARD=$(BOARD) \
 	$(VOILA) --Voila.ip=$(HOST) --pool_size=$(POOL) --VoilaKernelManager.fill_delay=$(FILL_DELAY) \
 	  --MappingKernelManager.cull_interval=60 --MappingKernelManager.cull_idle_timeout=$(CULL_IDLE) \
 	  --MappingKernelManager.cull_connected=True
+
+# The instructor's board page on BOARD_PORT, refreshing every few seconds. It opens only with its token:
+# TOKEN (or a new random one each time) is printed in the link to open; keep it off the projector.
+BOARD_PORT ?= 8867
+board: install
+	@token="$${TOKEN:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(16))')}"; \
+	echo "The class board: http://$(HOST):$(BOARD_PORT)/?token=$$token"; \
+	KD_WORKBENCH_BOARD=$(BOARD) KD_WORKBENCH_BOARD_TOKEN=$$token $(BIN)/voila notebooks/board.ipynb --no-browser \
+	  --port $(BOARD_PORT) --Voila.ip=$(HOST) --strip_sources=True --VoilaExecutor.iopub_timeout=60
 
 lab: install
 	$(BIN)/jupyter lab notebooks/
 
 test: install
-	KD_WORKBENCH_STRICT=1 $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
+	KD_WORKBENCH_STRICT=1 $(BIN)/python -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider --durations=25
 
 # The engine's tests on the GPU: every test file that imports no widgets and no browser
 # test (tests/test_gpu*.py among them), with the tests' default device and the shared

@@ -51,13 +51,17 @@ def free_port():
 
 
 @contextlib.contextmanager
-def voila(notebook, log_dir):
-    """Serve `notebook` with Voila on a free port; yield its URL."""
+def voila(notebook, log_dir, env=None):
+    """Serve `notebook` with Voila on a free port; yield its URL. `env`: variables added to
+    the Voila process's (so its kernels') environment, the hub's and the board's own removed."""
     port = free_port()
     log = open(log_dir / "voila.log", "w")
     exe = pathlib.Path(sys.executable).with_name("voila")
-    proc = subprocess.Popen([str(exe), str(notebook), "--no-browser", f"--port={port}",
-                             "--Voila.ip=127.0.0.1", "--strip_sources=True"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    environ = None if env is None else {**{k: v for k, v in os.environ.items() if k not in (
+        "JUPYTERHUB_USER", "KD_WORKBENCH_INSTRUCTORS", "KD_WORKBENCH_BOARD_TOKEN", "QUERY_STRING")}, **env}
+    proc = subprocess.Popen([str(exe), str(notebook), "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+                             "--strip_sources=True", "--VoilaExecutor.iopub_timeout=60"], cwd=ROOT, stdout=log,
+                            stderr=subprocess.STDOUT, env=environ)
     deadline = time.time() + 60
     while True:  # a TCP connect, not a GET: a GET of / would start a kernel run
         try:

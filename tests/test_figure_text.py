@@ -13,7 +13,9 @@ import pytest
 import torch
 
 import workbench as wb
-from widgets import collapse_plots, dense_sparse_lab, plots, speculative_view
+import pandas as pd
+
+from widgets import board_page, classroom, collapse_plots, dense_sparse_lab, plots, speculative_view
 from widgets.figure_view import FigureView
 from widgets.live import Message, live, refresh
 
@@ -45,6 +47,23 @@ def gaussian_stats(end):
 TRUTH = {"mean": 0.0, "variance": 1.0, "low": -1.96, "high": 1.96}
 ZIPF = torch.tensor([0.5, 0.25, 0.125, 0.0625, 0.0625])
 # each figure function, built from two different sets of data (a, b)
+def board_runs(k):
+    """Two learners' Distillation lab runs, as Board.runs() gives them (k changes the numbers)."""
+    runs = [("ada", 1.0, 0.5, 0.001, 0.3), ("bo", 4.0, 0.9, 0.03 + k / 100, 0.5 + k / 10)]
+    return pd.DataFrame([dict(id=i + 1, learner=who, lab="Distillation lab", settings={"temperature": t, "alpha": a},
+                              results={"gain": g, "left_out": "3", "left_out_recovery": r,
+                                       "left_out_recovery_hard": 0.1})
+                         for i, (who, t, a, g, r) in enumerate(runs)])
+
+
+def board_answers(k):
+    """Two learners' quiz answers and exercise checks, as Board.answers() gives them."""
+    rows = [("ada", "quiz", "kd_loss-1", "to make the loss positive", False), ("bo", "quiz", "kd_loss-1", "x", k == 1),
+            ("ada", "exercise", "check_kd_loss", "passed", True), ("bo", "exercise", "check_kd_loss", "failed", k == 1)]
+    return pd.DataFrame([dict(id=i + 1, learner=who, kind=kind, question_id=q, choice=c, correct=ok)
+                         for i, (who, kind, q, c, ok) in enumerate(rows)])
+
+
 FIGURES = {
     "soft_label_bars": lambda k: plots.soft_label_bars(wb.analysis.soft_labels(LOGITS, (1.0, 4.0)[k]), CLASSES,
                                                        hard_label=3, title=f"Soft labels at T = {(1, 4)[k]}"),
@@ -96,14 +115,26 @@ FIGURES = {
              {"samples": 64, "sampled_right": 0.3 + (0.4 if m == "opd" else 0.1) + k / 10, "fact_accuracy": 0.5,
               "kl_to_truth": 2.0}]
          for m in ("sft", "rl", "opd")}, 0.5),
+    "gain_scatter": lambda k: board_page.gain_scatter(board_runs(k)),
+    "gain_histogram": lambda k: board_page.gain_histogram(board_runs(k)),
+    "recovery_bars": lambda k: board_page.recovery_bars(board_runs(k)),
+    "quiz_bars": lambda k: board_page.quiz_bars(board_answers(k)),
+    "exercise_bars": lambda k: board_page.exercise_bars(board_answers(k)),
+    "spread_figure": lambda k: classroom.spread_figure(
+        pd.DataFrame({"lab": ["Distillation lab"] * 3, "results": [{"gain": 0.05}, {"gain": -0.01}, {"gain": 0.02 * k}]}),
+        pd.DataFrame({"lab": ["Distillation lab"], "results": [{"gain": 0.03 + 0.01 * k}]})),
 }
 # helpers and text functions of the two modules: everything else public is a figure function
 NOT_FIGURES = {"text", "plain", "value", "num", "describe", "summary", "table", "title_of", "table_html",
                "details_html", "show", "line_style", "bar_style", "class_style", "token_label",
                "mean_and_median_summary", "show_text_in_notebooks",
                # the lab modules' helpers that draw nothing
-               "top_answer_share", "judge", "reached_words"}
-FIGURE_MODULES = (plots, collapse_plots, speculative_view, dense_sparse_lab)
+               "top_answer_share", "judge", "reached_words",
+               # the class panel's helpers (widgets.classroom)
+               "plural", "results_of", "settings_of", "record_hook", "own_runs_html",
+               # the board page's helpers (widgets.board_page)
+               "esc", "access", "refusal", "board_page"}
+FIGURE_MODULES = (plots, collapse_plots, speculative_view, dense_sparse_lab, classroom, board_page)
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
 
 
@@ -140,7 +171,7 @@ def drawn(fig):
 @pytest.mark.parametrize("name", ["soft_label_bars", "soft_labels_by_temperature", "entropy_vs_temperature",
                                   "training_curves", "loss_parts", "per_class_accuracy", "curves_side_by_side",
                                   "distribution_bars", "next_token_bars", "two_answer_scatter", "rank_probabilities",
-                                  "payoff_scatter", "mean_and_median"])
+                                  "payoff_scatter", "mean_and_median", "gain_scatter", "gain_histogram"])
 def test_the_table_holds_every_value_the_figure_draws(name):
     for k in (0, 1):
         fig = FIGURES[name](k)
@@ -188,7 +219,7 @@ def test_soft_label_summary_names_the_largest_probabilities_and_the_rest():
 
 def appearance(trace):
     """(colour, dash, symbol or bar pattern) a reader can see of one series."""
-    if trace.type == "bar":
+    if trace.type in ("bar", "histogram"):
         return trace.marker.color, None, trace.marker.pattern.shape or ""
     mode = trace.mode or "lines+markers"
     colour = trace.line.color if "lines" in mode else trace.marker.color
@@ -197,11 +228,12 @@ def appearance(trace):
 
 
 def series(fig):
-    return [t for t in fig.data if t.showlegend is not False and t.type in ("bar", "scatter")]
+    return [t for t in fig.data if t.showlegend is not False and t.type in ("bar", "histogram", "scatter")]
 
 
 @pytest.mark.parametrize("name", sorted(set(FIGURES) - {"dark_knowledge_heatmap", "relation_heatmaps", "image",
-                                                         "comparison_table", "next_token_bars"}))
+                                                         "comparison_table", "next_token_bars",
+                                                         "gain_histogram", "quiz_bars"}))  # one series each
 def test_no_two_series_differ_by_colour_alone(name):
     fig = FIGURES[name](0)
     shown = series(fig)

@@ -6,8 +6,9 @@ import ipywidgets as W
 import torch
 
 import workbench as wb
+from workbench import recording
 
-from . import a11y
+from . import a11y, classroom
 from .collapse_lab import CollapseLab
 from .dark_knowledge import DarkKnowledgeMap
 from .dense_sparse_lab import DenseSparseLab
@@ -141,7 +142,11 @@ class Dashboard(W.VBox):
         self.link.add_class("kd-status")  # the link, said when it appears
         self.link_button.on_click(guarded(self.message, self.show_link))
         # before the tabs: the page's accessibility layer (named controls, live regions, lang, title, main landmark)
-        super().__init__([W.HTML(INTRO), self.message, W.HBox([self.link_button, self.link]), a11y.ensure(), self.tabs])
+        # where a class records (make classroom, the hub): the learner's runs and the class's spread
+        self.class_panel = classroom.ClassPanel() if recording.enabled() else None
+        below = [self.class_panel.widget] if self.class_panel else []
+        super().__init__([W.HTML(INTRO), self.message, W.HBox([self.link_button, self.link]), a11y.ensure(), self.tabs,
+                          *below])
         self.add_class("kd-app")
         # torch imports torch._dynamo (1.9 s, 160 MB) when the first optimizer is built: do it
         # now, before a preheated kernel meets its learner, not inside the learner's first Run.
@@ -151,6 +156,8 @@ class Dashboard(W.VBox):
         if index is not None and index not in self.built:
             self.built[index] = TABS[index][1](self.splits)
             self.boxes[index].children = [self.built[index].widget]
+            for title, lab in recorded_labs(TABS[index][0], self.built[index]):
+                lab.controller.on_end.append(classroom.record_hook(title, lab))
 
     def lab_of(self, index):
         """The object whose controls a link sets on tab `index` (None: a tab without settings)."""
@@ -194,6 +201,16 @@ class Dashboard(W.VBox):
             notes.append(f"ignored {', '.join(settings)}: say which tab they are for (tab=...)")
         if notes:
             self.message.info("Settings from the link: " + "; ".join(notes))
+
+
+def recorded_labs(title, tab):
+    """(name on the class board, lab) of each lab with a Run button in a tab: the tab's own
+    or its `lab`, and the Payoff tab's speculative-decoding view."""
+    found = [(title, obj) for obj in (tab, getattr(tab, "lab", None)) if hasattr(obj, "controller")]
+    speculative = getattr(tab, "speculative", None)
+    if speculative is not None:
+        found.append((f"{title}: speculative decoding", speculative))
+    return found
 
 
 def app(splits=None, query=None):

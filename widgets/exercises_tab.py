@@ -8,6 +8,7 @@ import random
 import ipywidgets as W
 
 from workbench import exercises as ex
+from workbench import recording
 
 TITLES = {"soft_labels": "Soft labels and temperature", "kd_loss": "The KD loss",
           "temperature_alpha": "Choosing T and alpha", "left_out": "The left-out digit",
@@ -21,10 +22,11 @@ def _feedback_html(passed, text):
     return f"<div class='kd-feedback' style='color:{color}'>{mark} {html.escape(text)}</div>"
 
 
-def multiple_choice(question, rng=None):
+def multiple_choice(question, rng=None, question_id=None):
     """A question with radio buttons, its answers in a random order (a new one each time
     it is built, i.e. per page load; `rng`, a random.Random, fixes it); choosing an answer
-    shows that answer's feedback."""
+    shows that answer's feedback and, where a class records (workbench.recording), sends
+    the choice to the class board as `question_id`'s answer."""
     answers = list(question["answers"])
     (rng or random.Random()).shuffle(answers)
     buttons = W.RadioButtons(options=[a["answer"] for a in answers], value=None, description="your answer",
@@ -35,8 +37,15 @@ def multiple_choice(question, rng=None):
     def show(change):
         chosen = next(a for a in answers if a["answer"] == change["new"])
         out.value = _feedback_html(chosen["correct"], chosen["feedback"])
+        if question_id is not None:
+            recording.record_answer(question_id, chosen["answer"], bool(chosen["correct"]))
     buttons.observe(show, names="value")
     return W.VBox([W.HTML(f"<b>{html.escape(question['question'])}</b>"), buttons, out])
+
+
+def question_id(topic, index):
+    """The class board's id of QUESTIONS[topic][index]: "kd_loss-2" for the second."""
+    return f"{topic}-{index + 1}"
 
 
 def number_answer(prompt, labels, check):
@@ -81,7 +90,7 @@ class ExercisesTab:
         rng = rng or random.Random()
         sections, titles = [], []
         for topic, questions in ex.QUESTIONS.items():
-            parts = [multiple_choice(q, rng) for q in questions]
+            parts = [multiple_choice(q, rng, question_id(topic, i)) for i, q in enumerate(questions)]
             if topic in NUMBERS:
                 parts.append(number_answer(*NUMBERS[topic]))
             sections.append(W.VBox(parts))

@@ -198,6 +198,23 @@ class DistillationLab(TwoStudentsLab):
             self.per_class[f"student, {name}"] = wb.analysis.per_class_accuracy(wb.predict(res.student, test.x), test.y)
         self.per_class["teacher"] = wb.analysis.per_class_accuracy(wb.predict(teacher, test.x), test.y)
 
+    def board_results(self):
+        """The last run's numbers for the class board (widgets.classroom): test accuracies,
+        the gain (distilled − hard labels) and, with a class left out, the share of its test
+        images each student recognises."""
+        if not self.rows:
+            return {}
+        d, h, _ = accuracies(self)
+        out = {"distilled": d, "hard labels": h, "teacher": self.rows["teacher"]["accuracy"], "gain": d - h,
+               "left_out": None, "left_out_recovery": None, "left_out_recovery_hard": None}
+        left = parse_classes(self.left_out.value, self.splits.classes)
+        if left:
+            c = left[0]
+            out.update(left_out=str(self.splits.classes[c]),
+                       left_out_recovery=float(self.per_class[f"student, {RUNS[0]}"][c]),
+                       left_out_recovery_hard=float(self.per_class[f"student, {RUNS[1]}"][c]))
+        return out
+
     def redraw(self):
         refresh(self.curves, plots.training_curves(self.histories, metric="val_acc", title="Validation accuracy"))
         refresh(self.losses, plots.loss_parts(self.histories, title="Loss terms (training set)"))

@@ -2,7 +2,9 @@
 JupyterHub and configurable-http-proxy, with the dummy authenticator and the local
 process spawner. Two users log in, each in their own browser context, and run the
 distillation lab at the same time; each has their own server, kernel, files and results,
-and neither can reach the other's server.
+and neither can reach the other's server. Both runs reach the class board (PostgreSQL when
+KD_WORKBENCH_TEST_POSTGRES names a server, as under CI; else a SQLite file), and each user's
+page shows their own run and none of the other's.
 
 It takes one to two minutes and needs configurable-http-proxy from npm, so it runs only with
 KD_WORKBENCH_HUB_TEST=1 (.ci/run sets it, after `make test`); then a missing piece fails:
@@ -30,6 +32,7 @@ CONFIG = ROOT / "deploy" / "jupyterhub_config.py"
 CHP_CACHE = pathlib.Path.home() / ".cache" / "kd-workbench" / "node" / "node_modules" / ".bin" / "configurable-http-proxy"
 APP = "voila/render/kd-workbench/app.ipynb"
 USERS = {"alice": 60, "bob": 90}  # each user's epochs: their table must show their own
+INSTRUCTOR = "teacher"  # may open the board page; alice and bob get no copy of it
 
 pytestmark = pytest.mark.skipif(os.environ.get("KD_WORKBENCH_HUB_TEST") != "1",
                                 reason="the JupyterHub test runs with KD_WORKBENCH_HUB_TEST=1 (see .ci/run)")
@@ -67,7 +70,20 @@ def rss_mib(pids):
 
 
 @pytest.fixture
-def hub(tmp_path):
+def board_url(tmp_path):
+    """The class board the users' servers record to: a fresh PostgreSQL database when
+    KD_WORKBENCH_TEST_POSTGRES is set (required under CI), else a SQLite file."""
+    from board_db import fresh_postgres_database, postgres_admin_url
+
+    if os.environ.get("KD_WORKBENCH_TEST_POSTGRES") or os.environ.get("CI") == "true":
+        with fresh_postgres_database(postgres_admin_url()) as url:
+            yield url
+    else:
+        yield str(tmp_path / "class" / "board.sqlite")
+
+
+@pytest.fixture
+def hub(tmp_path, board_url, monkeypatch):
     """A running hub on free ports of 127.0.0.1, its state in tmp_path; (url, state dir)."""
     hub_exe = required(pathlib.Path(sys.executable).with_name("jupyterhub"), "jupyterhub is missing: make install")
     chp = required(os.environ.get("KD_WORKBENCH_CHP") or shutil.which("configurable-http-proxy") or CHP_CACHE,
@@ -75,6 +91,8 @@ def hub(tmp_path):
                    "configurable-http-proxy (or set KD_WORKBENCH_CHP)")
     port, api_port, hub_port = free_port(), free_port(), free_port()
     log = open(tmp_path / "hub.log", "w")
+    monkeypatch.setenv("KD_WORKBENCH_BOARD", board_url)  # read by the config, passed to the users' servers
+    monkeypatch.setenv("KD_WORKBENCH_INSTRUCTORS", INSTRUCTOR)
     proc = subprocess.Popen(
         [hub_exe, "-f", str(CONFIG), "--ip=127.0.0.1", f"--port={port}", f"--JupyterHub.hub_port={hub_port}",
          f"--ConfigurableHTTPProxy.api_url=http://127.0.0.1:{api_port}", f"--ConfigurableHTTPProxy.command={chp}",
@@ -141,7 +159,7 @@ def column(page, header):
         }""", header)
 
 
-def test_two_users_run_the_lab_at_once_each_in_their_own_server(hub):
+def test_two_users_run_the_lab_at_once_each_in_their_own_server(hub, board_url):
     url, state = hub
     started = time.time()
     sync_api = pytest.importorskip("playwright.sync_api")
@@ -178,6 +196,24 @@ def test_two_users_run_the_lab_at_once_each_in_their_own_server(hub):
             page.screenshot(path=str(SHOTS / f"hub_{name}.png"), full_page=True)
         print(f"both runs done {time.time() - started:.0f} s after the first login")
 
+        for name, page in pages.items():  # the class board: each sees their own run, never the other's
+            page.get_by_text("Your runs and the class board").click()
+            page.get_by_role("button", name="Refresh").click()
+            page.wait_for_function("() => document.body.textContent.includes('of yours')", timeout=30_000)
+            panel = page.locator(".jupyter-widget-Accordion-child, .widget-accordion, .lm-AccordionPanel").last
+            text = page.locator("body").inner_text()
+            assert f"You are recorded as {name}" in text and "1 run of yours" in text, name
+            other = next(n for n in USERS if n != name)
+            assert other not in panel.inner_text() and f"recorded as {other}" not in text, name
+        from workbench.board import Board
+
+        with Board(board_url) as board:
+            runs = board.runs()
+        assert sorted(runs["learner"]) == sorted(USERS)  # both runs, each under its hub user
+        for name, epochs in USERS.items():
+            assert [r["epochs"] for r in runs[runs["learner"] == name]["settings"]] == [epochs], name
+        print(f"class board ({board_url.split(':', 1)[0]}): {len(runs)} runs from {sorted(runs['learner'])}")
+
         kernels = {}
         for name, context in contexts.items():
             response = context.request.get(f"{url}/user/{name}/api/kernels")
@@ -198,6 +234,7 @@ def test_two_users_run_the_lab_at_once_each_in_their_own_server(hub):
             home = state / "homes" / name
             assert (home / "kd-workbench" / "app.ipynb").is_file() and (home / "kd-workbench" / "exercises").is_dir()
             assert not (home / "kd-workbench" / "solutions").exists()
+            assert not (home / "kd-workbench" / "board.ipynb").exists()  # the instructor's page only
             own = processes_under(home)
             kernel = [pid for pid, cmd in own.items() if "ipykernel" in cmd]
             assert len(own) == 2 and len(kernel) == 1, own  # their server and their kernel
