@@ -37,8 +37,10 @@ HOST ?= 127.0.0.1
 # The class board (workbench/board.py): each learner's finished runs, quiz answers and exercise
 # checks, recorded from their kernel into one SQLite file (or a PostgreSQL URL) that `make board` reads.
 BOARD ?= $(CURDIR)/class/board.sqlite
+# Voila runs its kernels in notebooks/: a relative file path is made absolute here, a URL kept as it is
+BOARD_URL = $(if $(findstring ://,$(BOARD)),$(BOARD),$(abspath $(BOARD)))
 classroom: install
-	KD_WORKBENCH_RECORD=1 KD_WORKBENCH_BOARD=$(BOARD) \
+	KD_WORKBENCH_RECORD=1 KD_WORKBENCH_BOARD=$(BOARD_URL) \
 	$(VOILA) --Voila.ip=$(HOST) --pool_size=$(POOL) --VoilaKernelManager.fill_delay=$(FILL_DELAY) \
 	  --MappingKernelManager.cull_interval=60 --MappingKernelManager.cull_idle_timeout=$(CULL_IDLE) \
 	  --MappingKernelManager.cull_connected=True
@@ -48,8 +50,8 @@ classroom: install
 BOARD_PORT ?= 8867
 board: install
 	@token="$${TOKEN:-$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(16))')}"; \
-	echo "The class board: http://$(HOST):$(BOARD_PORT)/?token=$$token"; \
-	KD_WORKBENCH_BOARD=$(BOARD) KD_WORKBENCH_BOARD_TOKEN=$$token $(BIN)/voila notebooks/board.ipynb --no-browser \
+	echo "The class board: http://$(if $(filter 0.0.0.0,$(HOST)),$$(hostname),$(HOST)):$(BOARD_PORT)/?token=$$token"; \
+	KD_WORKBENCH_BOARD=$(BOARD_URL) KD_WORKBENCH_BOARD_TOKEN=$$token $(BIN)/voila notebooks/board.ipynb --no-browser \
 	  --port $(BOARD_PORT) --Voila.ip=$(HOST) --strip_sources=True --VoilaExecutor.iopub_timeout=60
 
 lab: install

@@ -52,7 +52,8 @@ WORKDIR = "kd-workbench"  # each user's copy of notebooks/, in their home
 NOT_COPIED = "solutions,.ipynb_checkpoints,__pycache__"  # the teacher hands out the solutions
 THREADS = os.environ.get("KD_WORKBENCH_HUB_THREADS", "1")  # torch threads per user: users share the cores
 # the class board's database and who may open its page (see above)
-BOARD = os.environ.get("KD_WORKBENCH_BOARD", "postgresql+psycopg://kd_board:PASSWORD@localhost/kd_board")
+# (without KD_WORKBENCH_BOARD, recording stays off: e.g. postgresql+psycopg://kd_board:PASSWORD@localhost/kd_board)
+BOARD = os.environ.get("KD_WORKBENCH_BOARD", "")
 INSTRUCTORS = sorted({n.strip() for n in os.environ.get("KD_WORKBENCH_INSTRUCTORS", "").split(",") if n.strip()})
 SINGLEUSER = pathlib.Path(sys.executable).with_name("jupyterhub-singleuser")  # this environment's
 
@@ -80,8 +81,12 @@ c.Spawner.cmd = [sys.executable, "-c", START, str(ROOT / "notebooks"), WORKDIR, 
 c.Spawner.notebook_dir = "~"
 c.Spawner.default_url = f"/voila/render/{WORKDIR}/app.ipynb"
 c.Spawner.args = ["--VoilaConfiguration.strip_sources=True", "--VoilaConfiguration.show_tracebacks=False"]
-c.Spawner.environment = {"OMP_NUM_THREADS": THREADS, "MKL_NUM_THREADS": THREADS, "KD_WORKBENCH_RECORD": "1",
-                         "KD_WORKBENCH_BOARD": BOARD, "KD_WORKBENCH_INSTRUCTORS": ",".join(INSTRUCTORS)}
+c.Spawner.environment = {"OMP_NUM_THREADS": THREADS, "MKL_NUM_THREADS": THREADS,
+                         "KD_WORKBENCH_RECORD": "1" if BOARD else "0", "KD_WORKBENCH_BOARD": BOARD,
+                         "KD_WORKBENCH_INSTRUCTORS": ",".join(INSTRUCTORS)}
+if not BOARD:
+    print("deploy/jupyterhub_config.py: KD_WORKBENCH_BOARD is not set, so the class board is off "
+          "(learners' runs are not recorded); see the top of this file", file=sys.stderr)
 c.Authenticator.admin_users = set(INSTRUCTORS)
 # The trial spawner keeps the users' homes next to the hub's state, not in /tmp/<name>, and
 # runs every server as the hub's own user: root on a CI machine or in a container.

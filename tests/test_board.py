@@ -453,3 +453,28 @@ def test_export_keeps_a_formula_like_name_as_text(board, tmp_path):
     assert (float(runs[0]["setting: t"]), float(runs[0]["result: gain"])) == (-2.0, -0.01)  # numbers stay numbers
     _, book = read_csv(book_csv)
     assert [r["learner"] for r in book] == ["'=1+1"]
+
+
+def test_forget_deletes_one_learners_rows_and_no_one_elses(board):
+    for name in ("ada", "bob"):
+        board.record(name, LAB, {}, {"gain": 0.1})
+        board.answer(name, "kd_loss-1", "T", correct=True)
+        board.check(name, "check_kd_loss", passed=False)
+    assert board.forget("ada") == (1, 2)
+    assert set(board.runs()["learner"]) == {"bob"} and set(board.answers()["learner"]) == {"bob"}
+    assert board.forget("nobody") == (0, 0)
+
+
+def test_a_newer_board_is_refused_before_anything_is_written_into_it(board_url):  # noqa: F811
+    engine = sa.create_engine(board_url)
+    with engine.begin() as db:  # a board from a future version: only its version table so far
+        store.info.create(db)
+        db.execute(store.info.insert().values(key="schema", value=str(store.SCHEMA_VERSION + 1)))
+    with pytest.raises(BoardError, match="newer KD Workbench"):
+        Board(board_url)
+    assert set(sa.inspect(engine).get_table_names()) == {"board_info"}  # no runs, no answers created
+    with engine.begin() as db:
+        db.execute(store.info.update().values(value="v2-beta"))
+    with pytest.raises(BoardError, match="unreadable schema version"):
+        Board(board_url)
+    engine.dispose()

@@ -116,10 +116,16 @@ def test_the_gain_scatter_says_the_mean_gain_at_each_temperature_and_draws_a_ser
     high = [r[3] * 100 for r in runs if r[1] >= 4]
     assert abs(statistics.mean(low)) < 0.5 < 2 < statistics.mean(high)  # the spread the class was made with
     said = plots.summary(fig)
+    who = {band: len({r[0] for r in runs if inside(r[1])}) for band, inside in
+           (("low", lambda t: t <= 1), ("middle", lambda t: 1 < t < 4), ("high", lambda t: t >= 4))}
+    left_outs = {r[4] or "" for r in runs}
+    assert len(left_outs) > 1  # the class left out different digits (or none): the sentence must say so
     assert said == (f"Gain of distillation against the temperature T: {len(runs)} runs from {len(LEARNERS)} learners; "
-                    f"mean gain at T ≤ 1 {points(statistics.mean(low))} points ({len(low)} runs), "
-                    f"at 1 < T < 4 {points(statistics.mean(middle))} points ({len(middle)} run), "
-                    f"at T ≥ 4 {points(statistics.mean(high))} points ({len(high)} runs).")
+                    f"mean gain at T ≤ 1 {points(statistics.mean(low))} points ({len(low)} runs from {who['low']} "
+                    f"learners), at 1 < T < 4 {points(statistics.mean(middle))} points ({len(middle)} run from "
+                    f"{who['middle']} learner), at T ≥ 4 {points(statistics.mean(high))} points ({len(high)} runs "
+                    f"from {who['high']} learners); the runs also differ in left_out, so compare runs of the same "
+                    f"settings (the table).")
     by_alpha = collections.defaultdict(list)
     for r in runs:
         by_alpha[f"α = {r[2]:g}"].append((r[1], pytest.approx(r[3] * 100)))
@@ -137,7 +143,7 @@ def test_a_mean_gain_just_below_zero_is_said_as_plus_zero_not_minus_zero(tmp_pat
             record_run(board, (f"l{k}", 1.0, 0.9, gain, None, None, None))
         said = plots.summary(bp.gain_scatter(board.runs()))
         spread = plots.summary(bp.gain_histogram(board.runs()))
-    assert "mean gain at T ≤ 1 +0.0 points (2 runs)." in said and "-0.0" not in said + spread
+    assert "mean gain at T ≤ 1 +0.0 points (2 runs from 2 learners)." in said and "-0.0" not in said + spread
 
 
 def test_many_alphas_fall_into_three_bins(tmp_path):
@@ -177,6 +183,8 @@ def test_recovery_shows_each_learners_latest_left_out_run_by_name(board):
     assert (f"{len(latest)} learners left a digit out; on average the distilled students recognise "
             f"{statistics.mean(distilled):.2f} of its test images, the hard-label students "
             f"{statistics.mean(hard):.2f}") in said
+    digits = sorted({left for left, _, _ in latest.values()})
+    assert len(digits) > 1 and f"(digits left out: {', '.join(digits)};" in said  # the mean mixes them: said
     assert [t.name for t in fig.data] == ["distilled", "hard labels"]
     assert fig.data[0].y[0] == "ada" and fig.data[0].x[0] == pytest.approx(0.82)  # the best on top
     assert "&lt;img src=x onerror=alert(1)&gt;" in fig.data[0].y  # named, as text
@@ -206,6 +214,8 @@ def test_the_quiz_counts_first_answers_and_names_the_misconception(board):
     hover = fig.data[0].hovertext[0]
     assert "2 of 8 first answers right" in hover and "most chosen wrong answer (5)" in hover
     assert bp.esc(WRONG_1) in hover
+    said_on_bar = labels[0].split("<br>")[1]  # the misconception on the projected figure itself
+    assert said_on_bar.startswith("<i>most chose: ") and bp.esc(WRONG_1)[:30] in said_on_bar
 
 
 def test_exercise_completion_counts_learners_who_tried_and_passed(board):
@@ -250,8 +260,34 @@ def strings(tree, path=""):
         yield path, tree
 
 
+def figure_text(page):
+    """Every string the page's figures carry: traces, layout, summaries and tables."""
+    shown = []
+    for widget in page.figures:
+        shown += [s for _, s in strings({"data": [t.to_plotly_json() for t in widget.data],
+                                         "layout": widget.layout.to_plotly_json()})]
+        shown += [widget.view.summary.value, widget.view.table.table]
+    return "\n".join(shown)
+
+
+def test_names_are_hidden_until_the_instructor_shows_them_and_a_learner_keeps_one_number(board):
+    page = BoardPage(board)
+    hidden = figure_text(page)
+    runs, answers = board.runs(), board.answers()
+    everyone = set(runs["learner"]) | set(answers["learner"])
+    assert not [n for n in everyone if bp.esc(n) in hidden and len(n) > 2], "a name shows while names are hidden"
+    renamed_runs, renamed_answers = bp.pseudonyms(runs, answers)
+    first = runs.sort_values("id").iloc[0]["learner"]
+    assert set(renamed_runs[runs["learner"] == first]["learner"]) == {"learner 1"}
+    assert set(renamed_answers[answers["learner"] == first]["learner"]) <= {"learner 1"}
+    assert "learner 1" in hidden
+    page.names_box.value = True
+    assert bp.esc(first) in figure_text(page)
+
+
 def test_a_learners_text_is_escaped_in_every_figure_and_every_html_widget(board):
     page = BoardPage(board)
+    page.names_box.value = True  # the names, as the instructor may show them
     page.download()
     shown = []
     for widget in page.figures:

@@ -113,9 +113,15 @@ def test_the_board_shows_the_class_its_numbers_and_new_rows_within_a_refresh(bro
     assert -0.5 < low < 0.5 < 2 < statistics.mean(high)  # the spread the class was made with
     assert (f"{len(runs)} runs from {len(NAMES)} learners; mean gain at T ≤ 1 "
             f"{f'{low:+.1f}'.replace('-0.0', '+0.0')} points") in text
-    assert f"at T ≥ 4 {statistics.mean(high):+.1f} points ({len(high)} runs)" in text
+    assert f"at T ≥ 4 {statistics.mean(high):+.1f} points ({len(high)} runs from" in text
     assert "Last refreshed" in text and f"{len(NAMES)} learners, {len(runs)} runs" in text
     assert "hardest kd_loss-1 (0.42 right, most chosen wrong answer" in text  # 5 of 12 first answers right
+    assert "token=" not in page.url  # gone from the address bar: the projector does not show it
+    ticks = page.locator(".js-plotly-plot .ytick text").all_text_contents()
+    assert "learner 1" in ticks and HOSTILE not in ticks  # names hidden until the instructor shows them
+    page.get_by_label("show learners' names").check()
+    page.wait_for_function(f"() => [...document.querySelectorAll('.js-plotly-plot .ytick text')]"
+                           f".some(t => t.textContent === {HOSTILE!r})", timeout=10_000)
     ticks = page.locator(".js-plotly-plot .ytick text").all_text_contents()
     assert HOSTILE in ticks and BOLD in ticks  # the learners' names, as text
     assert not page.query_selector_all(".js-plotly-plot img, .widget-html img, .kd-figure img")

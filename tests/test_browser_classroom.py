@@ -1,6 +1,8 @@
 """The app where a class records (`make classroom`): a learner gives a nickname once, the
 browser keeps it across a reload, a finished run reaches the class board under it, and the
 learner's panel shows their run and the class's spread without the other learners' names."""
+import re
+
 import pytest
 
 from test_browser import BARS, CHROMIUM_ARGS, SHOTS, chromium_path, open_tab, type_into, voila
@@ -25,24 +27,25 @@ def test_a_nickname_is_kept_by_the_browser_and_the_run_is_recorded_under_it(tmp_
         page.goto(url, timeout=120_000)
         page.wait_for_selector(BARS, state="attached", timeout=120_000)
         page.get_by_text("Your runs and the class board").click()
-        assert page.get_by_text("You are recorded as anonymous-").is_visible()
+        page.get_by_text("You are recorded as anonymous#").wait_for(timeout=15_000)
         type_into(page, "nickname", "ada")
         page.get_by_role("button", name="Use this name").click()
-        page.get_by_text("You are recorded as ada").wait_for(timeout=10_000)
+        page.get_by_text("You are recorded as ada#").wait_for(timeout=10_000)
+        me = page.evaluate("() => 'ada#' + window.localStorage.getItem('kd-workbench-browser')")
+        assert re.fullmatch(r"ada#[0-9a-f]{6}", me), me
 
-        page.reload()  # a new kernel: the name comes back from the browser
+        page.reload()  # a new kernel: the name comes back from the browser, the section left closed
         page.wait_for_selector(BARS, state="attached", timeout=120_000)
-        page.get_by_text("Your runs and the class board").click()
-        page.get_by_text("You are recorded as ada").wait_for(timeout=15_000)
-
         open_tab(page, "Distillation lab")
         type_into(page, "epochs", "3")
         page.locator("button:has-text('Run'):visible").click()
         page.locator("text=Done. >> visible=true").wait_for(timeout=120_000)
+        page.get_by_text("Your runs and the class board").click()
+        assert page.get_by_text(f"You are recorded as {me}").is_visible()
         page.get_by_role("button", name="Refresh").click()
         page.get_by_text("1 run of yours").wait_for(timeout=20_000)
         panel = page.locator(".kd-app").inner_text()
-        assert "mallory" not in panel and "2 Distillation lab runs in the class" in panel
+        assert "mallory" not in panel and "2 Distillation lab runs in the class," in panel
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.get_by_text("Your runs and the class board").scroll_into_view_if_needed()
         page.screenshot(path=str(SHOTS / "class_panel.png"), full_page=True)
@@ -50,5 +53,5 @@ def test_a_nickname_is_kept_by_the_browser_and_the_run_is_recorded_under_it(tmp_
     assert not dialogs, dialogs
     with Board(str(path)) as board:
         runs = board.runs()
-    assert list(runs["learner"]) == ["mallory", "ada"]
+    assert list(runs["learner"]) == ["mallory", me]
     assert runs.iloc[1]["settings"]["epochs"] == 3

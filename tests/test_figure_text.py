@@ -133,7 +133,7 @@ NOT_FIGURES = {"text", "plain", "value", "num", "describe", "summary", "table", 
                # the class panel's helpers (widgets.classroom)
                "plural", "results_of", "settings_of", "record_hook", "own_runs_html",
                # the board page's helpers (widgets.board_page)
-               "esc", "access", "refusal", "board_page"}
+               "esc", "access", "refusal", "board_page", "pseudonyms"}
 FIGURE_MODULES = (plots, collapse_plots, speculative_view, dense_sparse_lab, classroom, board_page)
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
 

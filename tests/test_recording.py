@@ -57,7 +57,8 @@ def test_a_finished_run_is_recorded_with_its_settings_and_results(class_board):
     runs = board_module.Board(str(class_board)).runs()
     assert len(runs) == 1
     run = runs.iloc[0]
-    assert (run["learner"], run["lab"]) == ("ada", "Distillation lab")
+    assert (run["learner"], run["lab"]) == (recording.learner(), "Distillation lab")
+    assert run["learner"].startswith("ada#")
     assert run["settings"]["epochs"] == 4 and run["settings"]["left_out"] == "3" and run["settings"]["seed"] == 1
     assert run["settings"]["temperature"] == lab.temperature.value and run["settings"]["alpha"] == lab.alpha.value
     res = run["results"]
@@ -105,17 +106,23 @@ def test_quiz_answers_and_exercise_checks_are_recorded(class_board):
     assert list(quiz["choice"]) == [wrong["answer"], right["answer"]] and list(quiz["correct"]) == [False, True]
     checks = answers[answers["kind"] == "exercise"]
     assert list(checks["question_id"]) == ["check_expected_variance"] and list(checks["correct"]) == [False]
-    assert set(answers["learner"]) == {"grace"}
+    assert set(answers["learner"]) == {recording.learner()} and recording.learner().startswith("grace#")
 
 
-def test_the_hub_user_names_the_learner_and_a_nickname_cannot_override_it(class_board, monkeypatch):
-    assert recording.learner().startswith("anonymous-")
-    assert recording.set_nickname("  ada  ") == "ada"
+def test_a_learner_is_their_nickname_and_their_browser_and_the_hub_user_wins(class_board, monkeypatch):
+    recording.set_browser("a1b2c3")
+    assert recording.learner() == "anonymous#a1b2c3"
+    assert recording.set_nickname("  ada  ") == "ada#a1b2c3"
+    assert recording.set_browser("not hex!") == "ada#a1b2c3"  # only the browser's own 6 hex digits
+    assert recording.set_browser("0f0f0f") == "ada#0f0f0f"  # another browser's ada is another learner
+    assert recording.set_nickname("x" * recording.MAX_NICKNAME).endswith("#0f0f0f")
+    for bad in ("x" * (recording.MAX_NICKNAME + 1), 3, "ada#0f0f0f"):
+        with pytest.raises(ValueError, match=f"nickname must be a name of 1 to {recording.MAX_NICKNAME} characters "
+                                             "without '#'"):
+            recording.set_nickname(bad)
+    assert recording.set_nickname("") == "anonymous#0f0f0f"
     monkeypatch.setenv("JUPYTERHUB_USER", "alice")
     assert recording.set_nickname("mallory") == "alice"
-    for bad in ("x" * 65, 3):
-        with pytest.raises(ValueError, match="nickname must be a name of 1 to 64 characters"):
-            recording.set_nickname(bad)
 
 
 def test_a_corrupt_board_costs_a_notice_and_the_run_still_ends(class_board):
@@ -152,15 +159,47 @@ def test_a_learner_sees_their_own_runs_and_the_class_without_names(class_board):
     hostile = "<img src=x onerror=alert(1)>"
     for i, gain in enumerate((0.05, -0.02, 0.03)):
         other.record(f"mallory{i}", "Distillation lab", {"temperature": 4.0}, {"gain": gain})
-    other.record("ada", "Distillation lab", {"temperature": 1.0, "scenario": hostile}, {"gain": 0.01})
+    recording.set_browser("abcdef")
+    other.record("ada#abcdef", "Distillation lab", {"temperature": 1.0, "scenario": hostile}, {"gain": 0.01})
+    other.record("ada#123456", "Distillation lab", {"temperature": 8.0, "scenario": "another ada"}, {"gain": 0.02})
     panel = classroom.ClassPanel()
     panel.set_name(hostile)
     assert hostile not in panel.name_line.value and "&lt;img" in panel.name_line.value
     panel.set_name("ada")
     panel.refresh()
+    assert "another ada" not in panel.runs_html.value  # the same nickname in another browser: not theirs
     assert "mallory" not in panel.runs_html.value and hostile not in panel.runs_html.value
     assert panel.runs_html.value.count("Distillation lab") == 1
     said = plots.summary(panel.spread)
-    assert said.startswith("4 Distillation lab runs in the class: the distilled student ended ahead in 3 (75%)")
+    assert said.startswith("5 Distillation lab runs in the class, yours among them, every setting pooled: the "
+                           "distilled student ended ahead in 4 (80%)")
     assert "your 1: median +1.0" in said
     assert all("mallory" not in str(cell) for row in plots.table(panel.spread)[1] for cell in row)
+
+
+def test_a_quiz_answer_that_cannot_be_saved_says_so_in_the_class_panel(class_board):
+    class_board.parent.mkdir(parents=True)
+    class_board.write_bytes(os.urandom(4096))
+    dashboard = Dashboard()
+    buttons = tab(dashboard, "Exercises").sections.children[0].children[0].children[1]
+    buttons.value = buttons.options[0]
+    recording.flush()
+    said = dashboard.class_panel.message.text
+    assert said.startswith("Not saved to the class board") and "unaffected" in said, said
+
+
+def test_the_payoff_and_speculative_labs_record_their_numbers(class_board):
+    from widgets.payoff_lab import PayoffLab
+    from widgets.speculative_view import SpeculativeView
+
+    payoff = PayoffLab.__new__(PayoffLab)  # only the state board_results reads
+    payoff.points = [{"kind": "teacher", "width": None, "test_acc": 0.99},
+                     {"kind": "distilled", "width": 32, "test_acc": 0.93, "fraction": 0.1},
+                     {"kind": "hard labels", "width": 32, "test_acc": 0.88, "fraction": 1.0}]
+    assert classroom.results_of(payoff) == {"teacher": 0.99, "distilled 32 (10% of the data)": 0.93,
+                                            "hard labels 32 (100% of the data)": 0.88}
+    view = SpeculativeView.__new__(SpeculativeView)
+    view.rows = [{"draft": "white-box", "acceptance": 0.7, "predicted": 0.68, "tokens_per_pass": 3.1, "other": 1}]
+    assert classroom.results_of(view) == {"white-box (forward KL): acceptance": 0.7,
+                                          "white-box (forward KL): predicted": 0.68,
+                                          "white-box (forward KL): tokens_per_pass": 3.1}

@@ -144,7 +144,7 @@ class Dashboard(W.VBox):
         # before the tabs: the page's accessibility layer (named controls, live regions, lang, title, main landmark)
         # where a class records (make classroom, the hub): the learner's runs and the class's spread
         self.class_panel = classroom.ClassPanel() if recording.enabled() else None
-        below = [self.class_panel.widget] if self.class_panel else []
+        below = [self.class_panel.widget, self.class_panel.store] if self.class_panel else []
         super().__init__([W.HTML(INTRO), self.message, W.HBox([self.link_button, self.link]), a11y.ensure(), self.tabs,
                           *below])
         self.add_class("kd-app")

@@ -38,9 +38,11 @@ import tempfile
 import textwrap
 import urllib.parse
 
+import anywidget
 import ipywidgets as W
 import pandas as pd
 import plotly.graph_objects as go
+from traitlets import Unicode
 
 from workbench.board import Board, BoardError
 from workbench.exercises import QUESTIONS
@@ -61,6 +63,8 @@ TEMPERATURE_GROUPS = (("T ≤ 1", lambda t: t <= 1), ("1 < T < 4", lambda t: 1 <
 ALPHA_BINS = (("α < 0.5", lambda a: a < 0.5), ("0.5 ≤ α < 0.9", lambda a: 0.5 <= a < 0.9),
               ("α ≥ 0.9", lambda a: a >= 0.9))
 MAX_ALPHA_SERIES = 4
+# the Distillation lab's settings besides T and α: the scatter's sentence names those that varied
+OTHER_SETTINGS = ("scenario", "teacher", "width", "epochs", "lr", "fraction", "left_out", "seed")
 LABEL_CHARS = 48  # a question's text on its bar's axis label; the hover and the table hold all of it
 BAR_ROW = 26  # pixels per category of a horizontal bar chart
 FIGURE_WIDTH = 640  # pixels: two figures side by side on a 1400-pixel screen
@@ -134,7 +138,8 @@ def _distillation_runs(runs):
         gain = _number(results.get("gain"))
         if gain is None or abs(gain) > 1:  # a difference of two accuracies: anything else is not a gain
             continue
-        out.append(dict(learner=str(r.get("learner", "")), temperature=_number(settings.get("temperature")),
+        out.append(dict(settings=settings, learner=str(r.get("learner", "")),
+                        temperature=_number(settings.get("temperature")),
                         alpha=_number(settings.get("alpha")), gain=100 * gain,
                         distilled=_number(results.get("distilled")), hard=_number(results.get("hard labels")),
                         left_out=results.get("left_out"), recovery=_number(results.get("left_out_recovery")),
@@ -178,11 +183,16 @@ def gain_scatter(runs, title="Gain of distillation against the temperature T"):
         learners = len({p["learner"] for p in points})
         parts = []
         for label, inside in TEMPERATURE_GROUPS:
-            gains = [p["gain"] for p in points if inside(p["temperature"])]
-            if gains:
-                parts.append(f"at {label} {_points(_mean(gains))} ({len(gains)} run{'s' * (len(gains) != 1)})")
+            band = [p for p in points if inside(p["temperature"])]
+            if band:
+                who = len({p["learner"] for p in band})
+                parts.append(f"at {label} {_points(_mean([p['gain'] for p in band]))} ({len(band)} "
+                             f"run{'s' * (len(band) != 1)} from {who} learner{'s' * (who != 1)})")
         said = (f"{len(points)} runs from {learners} learner{'s' * (learners != 1)}; mean gain "
                 + ", ".join(parts))
+        varied = [k for k in OTHER_SETTINGS if len({repr(p["settings"].get(k)) for p in points}) > 1]
+        if varied:  # a comparison across T is fair only where the rest was held fixed: say what was not
+            said += f"; the runs also differ in {', '.join(varied)}, so compare runs of the same settings (the table)"
     else:
         said = "no runs yet"
     rows = [[p["learner"], p["temperature"], p["alpha"], p["gain"], p["distilled"], p["hard"]] for p in points]
@@ -268,6 +278,9 @@ def recovery_bars(runs, title="The left-out digit, recovered"):
         said = (f"{len(latest)} learner{'s' * (len(latest) != 1)} left a digit out; on average the distilled "
                 f"students recognise {num(distilled)} of its test images, the hard-label students {num(hard)}; "
                 f"the distilled student recognises more for {better} of {len(latest)}")
+        left = sorted({str(p["left_out"]) for p in latest if p["left_out"] not in (None, "")})
+        if len(left) > 1:  # digits differ in how hard they are to recover: say the mean mixes them
+            said += f" (digits left out: {', '.join(left)}; the table gives each learner's)"
     else:
         said = "no runs with a left-out digit yet"
     rows = [[p["learner"], p["left_out"], p["recovery"], p["recovery_hard"], p["temperature"], p["alpha"]]
@@ -316,10 +329,16 @@ def _quiz_summary(answers, questions=None):
     return sorted(out, key=lambda q: (q["share"] is None, q["share"] or 0, q["id"]))
 
 
+def _short(text, chars=LABEL_CHARS):
+    return text if len(text) <= chars else text[:chars - 1].rstrip() + "…"
+
+
 def _label(q):
+    """A bar's label: the question's id and text, and on a second line the wrong answer
+    most chosen (the misconception to discuss), so it shows on the projected figure."""
     text = q["question"] if q["question"] != q["id"] else ""
-    short = text if len(text) <= LABEL_CHARS else text[:LABEL_CHARS - 1].rstrip() + "…"
-    return esc(f"{q['id']}: {short}" if short else q["id"])
+    label = esc(f"{q['id']}: {_short(text)}" if text else q["id"])
+    return label + (f"<br><i>most chose: {esc(_short(str(q['wrong'])))}</i>" if q["wrong"] else "")
 
 
 def _wrapped(text, width=60):
@@ -452,6 +471,32 @@ EMPTY_RUNS = pd.DataFrame(columns=["id", "learner", "lab", "settings", "results"
 EMPTY_ANSWERS = pd.DataFrame(columns=["id", "learner", "kind", "question_id", "choice", "correct", "at"])
 _LIVE = []  # the running refresh of this kernel's latest page: a new page stops the old one's
 
+FORGET_TOKEN_ESM = """
+function render({ model, el }) {
+  const url = new URL(window.location.href);
+  if (url.searchParams.has("token")) {
+    url.searchParams.delete("token");
+    window.history.replaceState(window.history.state, "", url.pathname + url.search + url.hash);
+  }
+}
+export default { render };
+"""
+
+
+class ForgetToken(anywidget.AnyWidget):
+    """Takes the token out of the page's address bar once the page has opened, so a board
+    on the projector does not show it (the kernel checked it already). Shows nothing."""
+
+    _esm = Unicode(FORGET_TOKEN_ESM).tag(sync=True)
+
+
+def pseudonyms(runs, answers):
+    """`runs` and `answers` with each learner renamed "learner 1", "learner 2", … in the order
+    they first appear, the same learner the same number in both: for the projector."""
+    order = list(dict.fromkeys([*runs.sort_values("id")["learner"], *answers.sort_values("id")["learner"]]))
+    names = {name: f"learner {i + 1}" for i, name in enumerate(order)}
+    return runs.assign(learner=runs["learner"].map(names)), answers.assign(learner=answers["learner"].map(names))
+
 
 class BoardPage(W.VBox):
     """The class board of `board` (a workbench.board.Board), redrawn every `refresh_seconds`
@@ -477,7 +522,10 @@ class BoardPage(W.VBox):
                                         layout=W.Layout(width="220px"))
         self.links = W.HTML()
         self.links.add_class("kd-board-links")
-        self.refresh_button.on_click(lambda _: self.refresh())
+        # names off by default: the page goes on the projector; "learner 3" is the same learner in every figure
+        self.names_box = W.Checkbox(value=False, indent=False, description="show learners' names")
+        self.names_box.observe(lambda _: self.show(*self.frames), names="value")
+        self.refresh_button.on_click(lambda _: self.refresh_soon())
         self.download_button.on_click(lambda _: self.download())
         self.seen, self.refreshed, self.task, self.failing = None, None, None, False
         try:
@@ -486,8 +534,9 @@ class BoardPage(W.VBox):
             runs, answers = EMPTY_RUNS, EMPTY_ANSWERS
             self.status.value = "Not read yet."
             self._failed(e)
-        frames = {"runs": runs, "answers": answers}
-        self.figures = [live(self._draw(fn, frames[which])) for fn, which in FIGURES]
+        self.frames = runs, answers
+        shown = dict(zip(("runs", "answers"), pseudonyms(runs, answers)))
+        self.figures = [live(self._draw(fn, shown[which])) for fn, which in FIGURES]
         if not self.failing:
             self.seen = self._signature(runs, answers)
             self._say_refreshed(runs, answers)
@@ -497,8 +546,9 @@ class BoardPage(W.VBox):
         grid = W.Box([f.view for f in self.figures], layout=W.Layout(display="flex", flex_flow="row wrap",
                                                                      grid_gap="12px"))
         download = W.HBox([self.download_button, self.links], layout=W.Layout(align_items="center"))
-        super().__init__([a11y.ensure(), W.HBox([self.status, self.refresh_button, self.live_box],
-                                                layout=W.Layout(align_items="center", grid_gap="16px")),
+        super().__init__([a11y.ensure(), ForgetToken(layout=W.Layout(display="none")),
+                          W.HBox([self.status, self.refresh_button, self.live_box, self.names_box],
+                                 layout=W.Layout(align_items="center", grid_gap="16px")),
                           self.message, grid, download])
         self.add_class("kd-board")
         self.start()
@@ -523,8 +573,9 @@ class BoardPage(W.VBox):
         """Redraw the figures from `runs` and `answers` (unless nothing changed and not
         `force`) and say when."""
         signature = self._signature(runs, answers)
+        self.frames = runs, answers
         if force or signature != self.seen:
-            frames = {"runs": runs, "answers": answers}
+            frames = dict(zip(("runs", "answers"), (runs, answers) if self.names_box.value else pseudonyms(runs, answers)))
             for widget, (fn, which) in zip(self.figures, FIGURES):
                 refresh(widget, self._draw(fn, frames[which]))
             self.seen = signature
@@ -556,6 +607,21 @@ class BoardPage(W.VBox):
         except Exception as e:  # BoardError, or anything else: a message, never a dead page
             self._failed(e)
             return False
+
+    def refresh_soon(self):
+        """Refresh now, the board read in a thread so a slow board never freezes the page's
+        buttons (without a running event loop: at once, as `refresh`)."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return self.refresh()
+
+        async def now():
+            try:
+                self.show(*await asyncio.to_thread(self.read))
+            except Exception as e:
+                self._failed(e)
+        return loop.create_task(now())
 
     async def _live(self):
         while True:

@@ -6,8 +6,9 @@ set, widgets.url_settings) and results (`results_of`) for the board, in the back
 write that fails becomes a notice after "Done.", never an error.
 
 `ClassPanel` is the learner's view, shown only where recording is on: the name they record
-under (the hub's user, or a nickname they may give, kept in their browser by
-`BrowserNickname`), their own runs, and the class's spread without names."""
+under (the hub's user, or a nickname they may give and their browser's id, both kept in
+their browser by `BrowserNickname`), their own runs, and the class's spread without names.
+Reading the board runs off the kernel's event loop, so a slow board never freezes a slider."""
 import asyncio
 import html
 import math
@@ -78,11 +79,14 @@ def record_hook(title, lab):
             loop = None
 
         def notice(text):
-            def show():
-                message.info(f"{message.text} {text}".strip())
-            if loop is not None and not loop.is_closed():
+            def show():  # after "Done." when it still says so; else where quiz and check notices go
+                if message.text == "Done.":
+                    message.info(f"Done. {text}")
+                else:
+                    (recording._state["notice"] or message.info)(text)
+            try:
                 loop.call_soon_threadsafe(show)
-            else:
+            except (AttributeError, RuntimeError):  # no loop (a script), or it closed since
                 show()
         try:
             recording.record_run(title, settings_of(lab), results_of(lab), on_error=notice)
@@ -92,11 +96,20 @@ def record_hook(title, lab):
 
 
 NICKNAME_ESM = """
-const KEY = "kd-workbench-nickname";
+const KEY = "kd-workbench-nickname", ID = "kd-workbench-browser";
 function render({ model, el }) {
-  let saved = "";
-  try { saved = window.localStorage.getItem(KEY) || ""; } catch (e) {}
-  if (saved && !model.get("nickname")) { model.set("nickname", saved); model.save_changes(); }
+  let saved = "", id = "";
+  try {
+    saved = window.localStorage.getItem(KEY) || "";
+    id = window.localStorage.getItem(ID) || "";
+    if (!/^[0-9a-f]{6}$/.test(id)) {
+      id = Array.from(crypto.getRandomValues(new Uint8Array(3)), b => b.toString(16).padStart(2, "0")).join("");
+      window.localStorage.setItem(ID, id);
+    }
+  } catch (e) {}
+  if (id) { model.set("browser_id", id); }
+  if (saved && !model.get("nickname")) { model.set("nickname", saved); }
+  model.save_changes();
   const keep = () => {
     try {
       const name = model.get("nickname");
@@ -111,11 +124,13 @@ export default { render };
 
 
 class BrowserNickname(anywidget.AnyWidget):
-    """The learner's nickname, kept in their browser's localStorage: sent to the kernel
-    when the page opens, saved when the kernel sets it. Shows nothing."""
+    """The learner's nickname and their browser's id (6 hex digits, drawn once), kept in
+    the browser's localStorage: sent to the kernel when the page opens, the nickname saved
+    when the kernel sets it. Shows nothing."""
 
     _esm = Unicode(NICKNAME_ESM).tag(sync=True)
     nickname = Unicode("").tag(sync=True)
+    browser_id = Unicode("").tag(sync=True)
 
 
 def spread_figure(class_runs, mine, title="The class's distillation gain (no names)"):
@@ -138,7 +153,8 @@ def spread_figure(class_runs, mine, title="The class's distillation gain (no nam
         said = "No Distillation lab runs on the class board yet."
     else:
         ahead = sum(g > 0 for g in everyone)
-        said = (f"{len(everyone)} Distillation lab runs in the class: the distilled student ended ahead in "
+        said = (f"{len(everyone)} Distillation lab runs in the class, yours among them, every setting pooled: the "
+                f"distilled student ended ahead in "
                 f"{ahead} ({ahead / len(everyone):.0%}), gain from {min(everyone):+.1f} to {max(everyone):+.1f} "
                 f"points, median {statistics.median(everyone):+.1f}")
         if own:
@@ -154,12 +170,12 @@ def own_runs_html(runs, last=10):
     rows = {}
     for _, r in runs.tail(last).iloc[::-1].iterrows():
         s, res = r["settings"], r["results"]
-        keys = {k: s[k] for k in ("scenario", "temperature", "alpha", "seed") if k in s}
+        keys = {k: s[k] for k in ("scenario", "temperature", "alpha", "epochs", "seed") if k in s}
         numbers_ = {k: v for k, v in res.items() if _number(v)}
         shown = {k: numbers_[k] for k in ("gain", "distilled", "hard labels") if k in numbers_} or \
             dict(list(numbers_.items())[:3])
-        label = f"{r['at']:%H:%M:%S} {r['lab']}"
-        rows[label] = {**{k: html.unescape(str(v)) for k, v in keys.items()}, **shown}
+        label = f"{r['at'].to_pydatetime().astimezone():%H:%M:%S} {r['lab']}"  # the learner's clock
+        rows[label] = {**{k: str(v) for k, v in keys.items()}, **shown}
     return html_table(rows)
 
 
@@ -178,14 +194,21 @@ class ClassPanel:
         self.refresh_button = W.Button(description="Refresh", icon="refresh")
         self.use.on_click(guarded(self.message, lambda _: self.set_name(self.nickname.value)))
         self.store.observe(guarded(self.message, self._from_browser), names="nickname")
-        self.refresh_button.on_click(guarded(self.message, lambda _: self.refresh()))
+        self.store.observe(guarded(self.message, lambda change: (recording.set_browser(change["new"]),
+                                                                 self.show_name())), names="browser_id")
+        self.refresh_button.on_click(guarded(self.message, lambda _: self.refresh_soon()))
+        recording.set_notice(self.notice)
         naming = [] if recording.on_hub() else [W.HBox([self.nickname, self.use])]
         intro = W.HTML("<p style='max-width:900px'>Recording is on: when a run ends with “Done.”, its settings "
                        "and results go to the class board, as do your answers in <i>Exercises</i>. Your instructor "
                        "sees the whole class; you see your own runs and the class's spread, without names.</p>")
         body = W.VBox([intro, self.name_line, *naming, self.message, self.refresh_button, self.runs_html,
-                       self.spread.view, self.store])
+                       self.spread.view])
         self.widget = W.Accordion(children=[body], titles=["Your runs and the class board"], selected_index=None)
+        try:
+            self.loop = asyncio.get_running_loop()  # where notices from the writer thread are shown
+        except RuntimeError:
+            self.loop = None
         self.show_name()
 
     def show_name(self):
@@ -204,11 +227,38 @@ class ClassPanel:
             self.nickname.value = change["new"]
             self.show_name()
 
-    def refresh(self):
-        """Read the learner's own runs and the class's (anonymous) ones from the board."""
+    def notice(self, text):
+        """Show a failed write's notice (from the writer thread: handed to the event loop)."""
+        try:
+            self.loop.call_soon_threadsafe(self.message.info, text)
+        except (AttributeError, RuntimeError):
+            self.message.info(text)
+
+    def read(self):
+        """(the learner's runs, the class's Distillation lab runs without names) from the board."""
         board = recording.board()
-        mine = board.runs(learner=recording.learner())
-        everyone = board.runs(lab=DISTILLATION, anonymous=True)
+        return board.runs(learner=recording.learner()), board.runs(lab=DISTILLATION, anonymous=True)
+
+    def refresh_soon(self):
+        """Refresh on the event loop, the board read in a thread (a script: now)."""
+        try:
+            self.loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return self.refresh()
+
+        async def later():
+            self.message.info("Reading the class board…")
+            try:
+                self.show(*await asyncio.to_thread(self.read))
+            except Exception as e:  # a board that cannot be read: say so, keep what is shown
+                self.message.error(recording._notice(e).replace("Not saved to", "Could not read"))
+        return self.loop.create_task(later())
+
+    def refresh(self):
+        """Read the learner's own runs and the class's (anonymous) ones from the board, now."""
+        self.show(*self.read())
+
+    def show(self, mine, everyone):
         self.runs_html.value = own_runs_html(mine)
         refresh(self.spread, spread_figure(everyone, mine))
         self.message.info(f"Read the class board: {plural(len(mine), 'run')} of yours, "

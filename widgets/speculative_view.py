@@ -167,6 +167,11 @@ class SpeculativeView:
             f"wall speed-up from the counts (c = {c:.2f})": r["speedup_wall_counted"],
             "answers = truth's likeliest": shares[LABELS[r["draft"]]]} for r in self.rows}
 
+    def board_results(self):
+        """Each draft's measured acceptance and target passes saved, for the class board."""
+        return {f"{LABELS[r['draft']]}: {k}": r[k] for r in self.rows
+                for k in ("acceptance", "predicted", "tokens_per_pass") if k in r}
+
     def redraw(self):
         if not self.changed:
             return

@@ -179,6 +179,8 @@ class Board:
                 with self.engine.begin() as db:
                     if db.dialect.name == "sqlite":  # hold the write lock from the check to the creation
                         db.exec_driver_sql("BEGIN IMMEDIATE")
+                    if sa.inspect(db).has_table(info.name):  # check the version before touching anything
+                        self._check_version(db.execute(sa.select(info.c.value).where(info.c.key == "schema")).scalar())
                     metadata.create_all(db)
                     found = db.execute(sa.select(info.c.value).where(info.c.key == "schema")).scalar()
                     if found is None:
@@ -188,7 +190,16 @@ class Board:
             except (exc.IntegrityError, exc.ProgrammingError):  # PostgreSQL: another created it first
                 if attempt == 2:
                     raise
-        if not found.isdigit() or int(found) > SCHEMA_VERSION:
+        self._check_version(found)
+
+    def _check_version(self, found):
+        """Refuse a board whose schema this code cannot read (None: none stored yet)."""
+        if found is None:
+            return
+        if not str(found).isdigit():
+            raise BoardError(f"the class board ({self.where}) has an unreadable schema version ({found!r}): it was "
+                             f"not written by KD Workbench, or was damaged; set KD_WORKBENCH_BOARD to another file")
+        if int(found) > SCHEMA_VERSION:
             raise BoardError(f"the class board ({self.where}) was written by a newer KD Workbench (schema "
                              f"{found}; this code reads schema {SCHEMA_VERSION} and older): update KD Workbench, "
                              f"or set KD_WORKBENCH_BOARD to another file")
@@ -268,6 +279,17 @@ class Board:
         spreadsheet_safe(flat_runs(self.runs())).to_csv(paths[0], index=False)
         spreadsheet_safe(gradebook(self.answers()).reset_index()).to_csv(paths[1], index=False)
         return paths
+
+    def forget(self, learner):
+        """Delete every run and answer of `learner` (a name typed in error, a learner who asks
+        to be removed). Returns (runs deleted, answers deleted)."""
+        learner = learner_name(learner)
+
+        def delete():
+            with self.engine.begin() as db:
+                return tuple(db.execute(t.delete().where(t.c.learner == learner)).rowcount
+                             for t in (runs_table, answers_table))
+        return self._guard(delete)
 
     def close(self):
         self.engine.dispose()

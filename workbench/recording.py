@@ -3,8 +3,11 @@ answers and exercise checks, written from their own kernel.
 
 Recording is on where a class works together, off for a learner alone: it is on when
 $KD_WORKBENCH_RECORD is 1 (`make classroom` and deploy/jupyterhub_config.py set it). The
-learner is named by $JUPYTERHUB_USER on a hub; elsewhere by the nickname they gave the app
-(`set_nickname`, kept in their browser), else by an anonymous name drawn once per kernel.
+learner is named by $JUPYTERHUB_USER on a hub. Elsewhere a name is the nickname they gave
+the app ("anonymous" if none) and their browser's id, e.g. "ada#3f9c2a": the browser draws
+the id once and keeps it with the nickname (widgets.classroom.BrowserNickname), so a learner
+keeps their history across reloads, two learners who pick the same nickname stay apart, and
+no one reads another's runs by typing their nickname.
 
 Writes go through one background thread, so a run, a slider or a check never waits for
 the database: a locked or corrupt board costs the learner a one-line notice (`on_error`),
@@ -13,11 +16,15 @@ import concurrent.futures
 import functools
 import os
 import secrets
+import sys
 import threading
 
 ON = ("1", "true", "yes", "on")
 _writer = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="kd-board")
-_state = {"board": None, "url": None, "nickname": None, "anonymous": "anonymous-" + secrets.token_hex(3)}
+ID_LENGTH = 6  # hex digits of a browser's id
+MAX_NICKNAME = 64 - ID_LENGTH - 1  # a nickname, "#" and the id fit a learner's name
+_state = {"board": None, "url": None, "nickname": None, "browser": secrets.token_hex(ID_LENGTH // 2),
+          "notice": None}
 _lock = threading.Lock()
 
 
@@ -27,8 +34,16 @@ def enabled():
 
 
 def learner():
-    """The name this kernel records under: the hub's user, else the nickname, else an anonymous name."""
-    return os.environ.get("JUPYTERHUB_USER") or _state["nickname"] or _state["anonymous"]
+    """The name this kernel records under: the hub's user, else "<nickname>#<browser id>"
+    ("anonymous#<id>" without a nickname; the kernel's own id until the browser sends its)."""
+    return os.environ.get("JUPYTERHUB_USER") or f"{_state['nickname'] or 'anonymous'}#{_state['browser']}"
+
+
+def set_browser(browser_id):
+    """The id the learner's browser keeps (ID_LENGTH hex digits); anything else is ignored."""
+    if isinstance(browser_id, str) and len(browser_id) == ID_LENGTH and all(c in "0123456789abcdef" for c in browser_id):
+        _state["browser"] = browser_id
+    return learner()
 
 
 def on_hub():
@@ -36,13 +51,23 @@ def on_hub():
 
 
 def set_nickname(name):
-    """Record under `name` from now on (1 to 64 characters; "" or None: anonymous again).
-    On a hub the hub's user name is kept and the nickname is ignored."""
+    """Record under `name` from now on (1 to MAX_NICKNAME characters, no "#"; "" or None:
+    anonymous again). On a hub the hub's user name is kept and the nickname is ignored."""
     from .board import learner_name
 
-    _state["nickname"] = None if name is None or (isinstance(name, str) and not name.strip()) \
-        else learner_name(name, "nickname")
+    if name is None or (isinstance(name, str) and not name.strip()):
+        _state["nickname"] = None
+        return learner()
+    if not isinstance(name, str) or not 0 < len(name.strip()) <= MAX_NICKNAME or "#" in name:
+        raise ValueError(f"nickname must be a name of 1 to {MAX_NICKNAME} characters without '#', got {name!r}")
+    _state["nickname"] = learner_name(name, "nickname")
     return learner()
+
+
+def set_notice(show):
+    """Where a failed write's notice goes when its caller gave none (quiz answers, exercise
+    checks): `show(text)`, e.g. the class panel's message; None: printed to stderr."""
+    _state["notice"] = show
 
 
 def board():
@@ -53,6 +78,9 @@ def board():
     url = resolve_url(None)
     with _lock:
         if _state["board"] is None or _state["url"] != url:
+            if _state["board"] is not None:
+                _state["board"].close()
+            _state["board"], _state["url"] = None, None
             _state["board"], _state["url"] = Board(url), url
         return _state["board"]
 
@@ -63,15 +91,18 @@ def _notice(error):
     return f"Not saved to the class board ({reason}). Your work here is unaffected."
 
 
-def _write(method, args, on_error):
+def _print_notice(text):
+    print(text, file=sys.stderr)
+
+
+def _write(method, name, args, on_error):
     try:
-        getattr(board(), method)(learner(), *args)
+        getattr(board(), method)(name, *args)
     except Exception as e:  # any failure becomes a notice: recording must never break a lab
-        if on_error is not None:
-            try:
-                on_error(_notice(e))
-            except Exception:
-                pass
+        try:
+            (on_error or _state["notice"] or _print_notice)(_notice(e))
+        except Exception:
+            pass
         return False
     return True
 
@@ -79,7 +110,7 @@ def _write(method, args, on_error):
 def _submit(method, args, on_error):
     if not enabled():
         return None
-    return _writer.submit(_write, method, args, on_error)
+    return _writer.submit(_write, method, learner(), args, on_error)  # the name when the work was done
 
 
 def record_run(lab, settings, results, on_error=None):
