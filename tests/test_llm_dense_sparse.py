@@ -231,13 +231,13 @@ def test_on_policy_distillation_reaches_the_level_in_several_times_fewer_samples
         assert ends["opd"] > ends["rl"] + 0.2, ends  # RL has not caught up by the end of the budget
 
 
-@pytest.mark.parametrize("kw", [dict(lr=3e-4), dict(lr=3e-3), dict(kl_penalty=0.0)],
-                         ids=["rl lr 3e-4", "rl lr 3e-3", "rl without the KL penalty"])
+@pytest.mark.parametrize("kw", [dict(lr=3e-3), dict(kl_penalty=0.0)],
+                         ids=["rl lr 3e-3", "rl without the KL penalty"])
 def test_rl_at_other_settings_is_no_closer(effect, kw):
-    """The control for "RL is just under-tuned", at seed 0: at learning rates 3e-4 and 3e-3
+    """The control for "RL is just under-tuned", at seed 0: at three times the learning rate
     and without the KL penalty, RL also needs at least 2.5 times on-policy distillation's
-    samples (or does not get there: at 3e-3 and without the penalty its fact accuracy
-    stayed at 0.12-0.44 and 0.25)."""
+    samples (or does not get there: its fact accuracy stayed at 0.12-0.44 and 0.25). A lower
+    rate (3e-4) was no closer either when measured; it is left out of the suite for time."""
     out = ds.dense_vs_sparse(seed=0, methods=("rl",), **kw)
     other = out["samples_to_level"]["rl"]
     opd = effect[0]["samples_to_level"]["opd"]

@@ -235,7 +235,9 @@ class ClassPanel:
             self.message.info(text)
 
     def read(self):
-        """(the learner's runs, the class's Distillation lab runs without names) from the board."""
+        """(the learner's runs, the class's Distillation lab runs without names) from the board,
+        once the writes queued so far are done (a run that just ended is among them)."""
+        recording.flush()
         board = recording.board()
         return board.runs(learner=recording.learner()), board.runs(lab=DISTILLATION, anonymous=True)
 
