@@ -80,7 +80,7 @@ def board():
         if _state["board"] is None or _state["url"] != url:
             if _state["board"] is not None:
                 _state["board"].close()
-            _state["board"], _state["url"] = None, None
+            _state["board"], _state["url"] = None, None  # if opening fails, the next write tries again
             _state["board"], _state["url"] = Board(url), url
         return _state["board"]
 
