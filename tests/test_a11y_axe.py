@@ -88,6 +88,17 @@ def check_tab(page, title):
     return page.evaluate(RUN_AXE, WCAG21_AA)
 
 
+def blocking_violations(page):
+    """Run axe over `page` as it is now; return its serious and critical WCAG 2.1 A/AA
+    violations as lines (rule, impact, nodes, help), after checking that axe ran at all."""
+    if not page.evaluate("() => typeof axe === 'object'"):
+        page.add_script_tag(path=axe_path())
+    result = page.evaluate(RUN_AXE, WCAG21_AA)
+    assert result["passed"] >= 10, f"axe passed only {result['passed']} rules: did it run?"
+    return [f"{v['rule']} [{v['impact']}] x{v['nodes']}: {v['help']} ({'; '.join(v['targets'][:2])})"
+            for v in result["violations"] if v["impact"] in BLOCKING]
+
+
 def per_rule(results):
     """{(rule, impact): {tab: nodes}} from {tab: result}."""
     table = collections.defaultdict(dict)

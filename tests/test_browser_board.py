@@ -8,6 +8,7 @@ import statistics
 
 import pytest
 
+from test_a11y_axe import blocking_violations
 from test_browser import CHROMIUM_ARGS, ROOT, SHOTS, SHOTS_TAKEN, chromium_path, voila
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -124,6 +125,7 @@ def test_the_board_shows_the_class_its_numbers_and_new_rows_within_a_refresh(bro
                            f".some(t => t.textContent === {HOSTILE!r})", timeout=10_000)
     ticks = page.locator(".js-plotly-plot .ytick text").all_text_contents()
     assert HOSTILE in ticks and BOLD in ticks  # the learners' names, as text
+    assert blocking_violations(page) == []  # WCAG 2.1 A/AA (axe-core), as every tab of the app
     assert not page.query_selector_all(".js-plotly-plot img, .widget-html img, .kd-figure img")
     page.locator("summary:has-text('Data as a table')").first.click()  # the scatter's data, opened
     page.locator(f".kd-data-table td:text-is('{HOSTILE}')").first.wait_for(timeout=10_000)

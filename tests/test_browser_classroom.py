@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from test_a11y_axe import blocking_violations
 from test_browser import BARS, CHROMIUM_ARGS, SHOTS, chromium_path, open_tab, type_into, voila
 from workbench.board import Board
 
@@ -46,6 +47,7 @@ def test_a_nickname_is_kept_by_the_browser_and_the_run_is_recorded_under_it(tmp_
         page.get_by_text("1 run of yours").wait_for(timeout=20_000)
         panel = page.locator(".kd-app").inner_text()
         assert "mallory" not in panel and "2 Distillation lab runs in the class," in panel
+        assert blocking_violations(page) == []  # WCAG 2.1 A/AA (axe-core), the section open
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.get_by_text("Your runs and the class board").scroll_into_view_if_needed()
         page.screenshot(path=str(SHOTS / "class_panel.png"), full_page=True)
