@@ -13,7 +13,7 @@ import statistics
 import tempfile
 import time
 
-REPEATS = 5
+REPEATS = 9
 LEARNERS, RUNS_EACH = 30, 50
 
 
