@@ -12,6 +12,7 @@ no server named, the PostgreSQL half skips on a laptop and fails under CI (CI=tr
 import contextlib
 import os
 import secrets
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -34,6 +35,22 @@ def postgres_admin_url():
     pytest.skip(HOW)
 
 
+def drop(engine, name, seconds=30):
+    """DROP DATABASE name, retrying for up to `seconds`: after many writes the server's
+    autovacuum may be working in it, and a role that is not a superuser may not end that
+    worker (InsufficientPrivilege), only wait for it to finish."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with engine.connect() as db:
+                db.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except (sa.exc.ProgrammingError, sa.exc.OperationalError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
 @contextlib.contextmanager
 def fresh_postgres_database(admin_url):
     """Yield the URL of a new, empty database kd_test_<random> on admin_url's server; drop it
@@ -47,8 +64,7 @@ def fresh_postgres_database(admin_url):
         try:
             yield admin.set(database=name).render_as_string(hide_password=False)
         finally:
-            with engine.connect() as db:
-                db.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            drop(engine, name)
     finally:
         engine.dispose()
 
