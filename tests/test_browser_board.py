@@ -90,10 +90,11 @@ def open_page(browser, query, events):
     return page
 
 
-def screenshot_whole(page, path):
-    """A screenshot of the whole board: Voila scrolls inside a panel, not the document, so the
-    viewport is made as tall as the panel's content first."""
-    tall = page.evaluate("() => { let e = document.querySelector('.kd-board');"
+def screenshot_whole(page, path, selector=".kd-board"):
+    """A screenshot of the whole page (the board, or the element `selector` names): Voila
+    scrolls inside a panel, not the document, so the viewport is made as tall as the
+    panel's content first."""
+    tall = page.evaluate(f"() => {{ let e = document.querySelector('{selector}');"
                          " while (e.parentElement && e.scrollHeight <= e.clientHeight) e = e.parentElement;"
                          " return e.scrollHeight; }")
     page.set_viewport_size({"width": 1400, "height": min(tall + 40, 8000)})

@@ -15,7 +15,9 @@ import torch
 import workbench as wb
 import pandas as pd
 
-from widgets import board_page, classroom, collapse_plots, dense_sparse_lab, plots, speculative_view
+import beyond_fakes
+from widgets import (beyond_plots, board_page, classroom, collapse_plots, dense_sparse_lab, fidelity, plots,
+                     speculative_view)
 from widgets.figure_view import FigureView
 from widgets.live import Message, live, refresh
 
@@ -123,7 +125,11 @@ FIGURES = {
     "spread_figure": lambda k: classroom.spread_figure(
         pd.DataFrame({"lab": ["Distillation lab"] * 3, "results": [{"gain": 0.05}, {"gain": -0.01}, {"gain": 0.02 * k}]}),
         pd.DataFrame({"lab": ["Distillation lab"], "results": [{"gain": 0.03 + 0.01 * k}]})),
+    "fidelity_bars": lambda k: fidelity.fidelity_bars({
+        "student, distilled": {"accuracy": 0.9 + 0.01 * k, "agreement": 0.93}, "student, hard labels":
+        {"accuracy": 0.87, "agreement": 0.88 - 0.01 * k}}),
 }
+FIGURES.update(beyond_fakes.FIGURES)  # the Beyond Hinton lab's figures, drawn from fake engine results
 # helpers and text functions of the two modules: everything else public is a figure function
 NOT_FIGURES = {"text", "plain", "value", "num", "describe", "summary", "table", "title_of", "table_html",
                "details_html", "show", "line_style", "bar_style", "class_style", "token_label",
@@ -133,8 +139,9 @@ NOT_FIGURES = {"text", "plain", "value", "num", "describe", "summary", "table", 
                # the class panel's helpers (widgets.classroom)
                "plural", "results_of", "settings_of", "record_hook", "own_runs_html",
                # the board page's helpers (widgets.board_page)
-               "esc", "access", "refusal", "board_page", "pseudonyms"}
-FIGURE_MODULES = (plots, collapse_plots, speculative_view, dense_sparse_lab, classroom, board_page)
+               "esc", "access", "refusal", "board_page", "pseudonyms"} | beyond_fakes.HELPERS
+FIGURE_MODULES = (plots, collapse_plots, speculative_view, dense_sparse_lab, classroom, board_page, fidelity,
+                  beyond_plots)
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
 
 
@@ -233,7 +240,8 @@ def series(fig):
 
 @pytest.mark.parametrize("name", sorted(set(FIGURES) - {"dark_knowledge_heatmap", "relation_heatmaps", "image",
                                                          "comparison_table", "next_token_bars",
-                                                         "gain_histogram", "quiz_bars"}))  # one series each
+                                                         "gain_histogram", "quiz_bars",
+                                                         "smoothing_heatmaps"}))  # one series each
 def test_no_two_series_differ_by_colour_alone(name):
     fig = FIGURES[name](0)
     shown = series(fig)

@@ -51,7 +51,8 @@ def gains(results):
 
 def test_every_scenario_is_tested():
     assert set(SCENARIOS) == {"small data (the default)", "all the data", "left-out digit", "weak teacher",
-                              "over-confident teacher", "alpha = 0"}
+                              "over-confident teacher", "alpha = 0", "DKD: NCKD alone", "DKD: TCKD alone",
+                              "logit standardization"}  # the last three: tests/test_lab_beyond.py
 
 
 DEFAULT_SEEDS = range(6)  # the default's gain is asserted paired by seed over seeds 0-5

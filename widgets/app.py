@@ -9,6 +9,7 @@ import workbench as wb
 from workbench import recording
 
 from . import a11y, classroom
+from .beyond_lab import BeyondLab
 from .collapse_lab import CollapseLab
 from .dark_knowledge import DarkKnowledgeMap
 from .dense_sparse_lab import DenseSparseLab
@@ -38,7 +39,9 @@ alone) in <i>LLM</i>, on-policy too (the student samples, the teacher scores eve
 the teacher's per-token signal against one reward per sequence in <i>Dense vs sparse</i>. In <i>Collapse</i>,
 train each generation of a model on samples of the last one's output and see what becomes of rare things;
 in <i>Payoff</i>, measure how small and fast a student can be for its accuracy (and export one to ONNX)
-and what a distilled draft model is worth in speculative decoding; check yourself in <i>Exercises</i>.
+and what a distilled draft model is worth in speculative decoding; in <i>Beyond Hinton</i>, test what
+research found since 2015 (the capacity gap, born-again students, label-smoothed teachers, transfer
+sets, fidelity); check yourself in <i>Exercises</i>.
 Before each Run a lab asks what you expect: predict, then see.
 Data: scikit-learn's 8&times;8 handwritten digits, and a synthetic language of facts whose truth is known.</p>"""
 
@@ -120,7 +123,7 @@ class DenseSparseTab:
 TABS = [("Soft labels", TemperatureExplorer), ("Dark knowledge", DarkKnowledgeMap),
         ("Distillation lab", DistillationLab), ("Feature KD", FeatureLab), ("Relation KD", RelationLab),
         ("LLM", LLMTab), ("Dense vs sparse", DenseSparseTab), ("Collapse", CollapseTab), ("Payoff", PayoffTab),
-        ("Exercises", ExercisesTab)]
+        ("Beyond Hinton", BeyondLab), ("Exercises", ExercisesTab)]
 
 
 class Dashboard(W.VBox):

@@ -64,7 +64,8 @@ ALPHA_BINS = (("α < 0.5", lambda a: a < 0.5), ("0.5 ≤ α < 0.9", lambda a: 0.
               ("α ≥ 0.9", lambda a: a >= 0.9))
 MAX_ALPHA_SERIES = 4
 # the Distillation lab's settings besides T and α: the scatter's sentence names those that varied
-OTHER_SETTINGS = ("scenario", "teacher", "width", "epochs", "lr", "fraction", "left_out", "seed")
+OTHER_SETTINGS = ("scenario", "teacher", "width", "epochs", "lr", "fraction", "left_out", "seed", "kd_loss",
+                  "tckd_weight", "nckd_weight")
 LABEL_CHARS = 48  # a question's text on its bar's axis label; the hover and the table hold all of it
 BAR_ROW = 26  # pixels per category of a horizontal bar chart
 FIGURE_WIDTH = 640  # pixels: two figures side by side on a 1400-pixel screen

@@ -13,7 +13,8 @@ from workbench import recording
 TITLES = {"soft_labels": "Soft labels and temperature", "kd_loss": "The KD loss",
           "temperature_alpha": "Choosing T and alpha", "left_out": "The left-out digit",
           "features_relations": "Features and relations", "white_black_box": "White-box and black-box",
-          "collapse": "Model collapse", "payoff": "The payoff: size, speed and shipping"}
+          "collapse": "Model collapse", "payoff": "The payoff: size, speed and shipping",
+          "beyond": "Beyond Hinton: what research found since 2015"}
 
 
 def _feedback_html(passed, text):

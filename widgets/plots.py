@@ -348,14 +348,15 @@ def training_curves(histories, metric="val_acc", title=None, x="epoch"):
     return _describe_lines(fig, title or name, series, AXIS_TITLES.get(x, x), name)
 
 
-def loss_parts(histories, title="Loss terms"):
+def loss_parts(histories, title="Loss terms", kd_term="KD term (T² · KL)"):
     """The KD term and the hard-label (cross-entropy) term of each run, drawn apart: a
     colour and marker per run, a dash style per term. histories: {label: history}; a run
-    without a teacher has only the hard-label term."""
+    without a teacher has only the hard-label term. kd_term names the KD term (a DKD or
+    logit-standardized run's is not Hinton's T² · KL)."""
     fig = go.Figure()
     series = {}
     for i, (label, history) in enumerate(histories.items()):
-        for k, (key, term) in enumerate((("kd", "KD term (T² · KL)"), ("ce", "hard-label term (CE)"))):
+        for k, (key, term) in enumerate((("kd", kd_term), ("ce", "hard-label term (CE)"))):
             if history and key in history[0]:
                 name = f"{label}: {term}"
                 series[name] = ([row["epoch"] for row in history], [row[key] for row in history])

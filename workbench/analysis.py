@@ -86,6 +86,18 @@ def agreement(student, teacher, data):
     return accuracy(predict(student, data.x), predict(teacher, data.x).argmax(1))
 
 
+def kl_to_teacher(student, teacher, data, temperature=1.0):
+    """Mean over the examples of KL(p_teacher ‖ p_student) at temperature T, in nats: how
+    far the student's whole predictive distribution is from its teacher's, the second
+    fidelity measure of Stanton et al. 2021 ("Does Knowledge Distillation Really Work?")
+    beside top-1 agreement. 0 only for a student that copies the teacher exactly."""
+    data = _split("data", data)
+    temperature = _check.temperature("temperature", temperature)
+    log_s = (predict(student, data.x).double() / temperature).log_softmax(1)
+    log_t = (predict(teacher, data.x).double() / temperature).log_softmax(1)
+    return (log_t.exp() * (log_t - log_s)).sum(1).mean().item()
+
+
 def expected_calibration_error(logits, labels, n_bins=15):
     """ECE (Guo et al. 2017): Σ_bins |B|/N · |accuracy(B) − confidence(B)| over equal-width
     confidence bins of the top-1 probability; a confidence on a boundary joins the bin
@@ -109,6 +121,7 @@ def report(model, data, teacher=None):
     row = {"accuracy": accuracy(logits, data.y), "ece": expected_calibration_error(logits, data.y)}
     if teacher is not None:
         row["agreement"] = agreement(model, teacher, data)
+        row["kl_to_teacher"] = kl_to_teacher(model, teacher, data)
     return row
 
 

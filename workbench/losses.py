@@ -52,6 +52,175 @@ def kd_loss(student_logits, teacher_logits, temperature):
     return kl.to(_result_dtype(student_logits, teacher_logits))
 
 
+def _labels(name, labels, batch, num_classes):
+    """Class indices of a batch: a 1-D int64 tensor of length `batch`, each in [0, num_classes)."""
+    if not isinstance(labels, torch.Tensor) or labels.dtype != torch.int64 or labels.dim() != 1:
+        got = f"{str(labels.dtype).replace('torch.', '')} of shape {tuple(labels.shape)}" \
+            if isinstance(labels, torch.Tensor) else type(labels).__name__
+        raise ValueError(f"{name} must be a 1-D int64 (torch.long) tensor of class indices, got {got}")
+    if len(labels) != batch:
+        raise ValueError(f"{name} must hold one label per row of the logits ({batch}), got {len(labels)}")
+    outside = (labels < 0) | (labels >= num_classes)
+    if outside.any():
+        raise ValueError(f"{name} must be class indices in [0, {num_classes}) (the logits' classes), got "
+                         f"{sorted(set(labels[outside].tolist()))[:5]}")
+    return labels
+
+
+# The largest weight of a DKD term (tckd_weight, nckd_weight; DistillConfig imports it).
+# The authors' code (mdistiller, read at commit a08d46f) uses NCKD weights (their beta) of
+# 8 (its default), 6 or 2 on CIFAR-100 at T = 4, and 0.5 (ResNet-34 to ResNet-18) or 2
+# (ResNet-50 to MobileNet) on ImageNet at T = 1; its TCKD weight (their alpha) is 1 throughout.
+LOSS_WEIGHT_MAX = 100.0
+
+
+def _loss_weight(name, value):
+    return _check.real(name, value, 0.0, LOSS_WEIGHT_MAX)
+
+
+def _checked_pair(student_logits, teacher_logits, min_classes=1):
+    _check.logits("student_logits", student_logits, ndim=2)
+    _check.logits("teacher_logits", teacher_logits, ndim=2)
+    _check.same_shape("student_logits", student_logits, "teacher_logits", teacher_logits)
+    if student_logits.shape[1] < min_classes:
+        raise ValueError(f"student_logits must have at least {min_classes} classes (columns), got "
+                         f"{student_logits.shape[1]}")
+
+
+def _binary_and_rest(log_p, labels):
+    """From log-probabilities (B, C) and the labels: log b = (log p_target, log(1 − p_target))
+    as (B, 2), and log p̂ = the log-softmax over the C − 1 non-target classes, (B, C − 1).
+    log(1 − p_target) is the logsumexp of the non-target log-probabilities (no 1 − p
+    cancellation), and log p̂ those minus it."""
+    b, c = log_p.shape
+    target = F.one_hot(labels, c).bool()
+    log_rest = log_p[~target].view(b, c - 1)
+    log_other = log_rest.logsumexp(1, keepdim=True)
+    return torch.cat([log_p.gather(1, labels[:, None]), log_other], 1), log_rest - log_other
+
+
+def _dkd_per_sample(student_logits, teacher_logits, labels, temperature):
+    """(tckd, nckd) per example, in float64, without the T² factor."""
+    log_q, log_p = _log_probs64(student_logits, temperature), _log_probs64(teacher_logits, temperature)
+    (bin_q, rest_q), (bin_p, rest_p) = _binary_and_rest(log_q, labels), _binary_and_rest(log_p, labels)
+    return _kl(bin_p, bin_q), _kl(rest_p, rest_q)
+
+
+def dkd_terms(student_logits, teacher_logits, labels, temperature):
+    """The two terms of Decoupled Knowledge Distillation (Zhao, Cui, Song, Qiu & Liang,
+    CVPR 2022, "Decoupled Knowledge Distillation"), each T² · the mean over the batch:
+
+        TCKD = T² · KL(b_t ‖ b_s),   b = (p_target, 1 − p_target)             (target class)
+        NCKD = T² · KL(p̂_t ‖ p̂_s),  p̂_i = p_i / (1 − p_target), i ≠ target  (non-target classes)
+
+    with p = softmax(logits / T) and `labels` the true classes. Their reformulation of KD
+    (Sec. 3.1) is KD = TCKD + (1 − p_target of the teacher) · NCKD, exact example by
+    example (the batch mean of a product is not the product of the means). p̂ is the
+    softmax of the non-target logits alone. What the authors' code (mdistiller) computes:
+    the same two KL divergences at T, times T², summed over the batch and divided by its
+    size; it reaches p̂ by subtracting 1000 from the target logit, which this excludes
+    exactly. Computed in float64 (module docstring), returned in the logits' dtype. Needs
+    at least 2 classes."""
+    temperature = _check.temperature("temperature", temperature)
+    _checked_pair(student_logits, teacher_logits, min_classes=2)
+    _labels("labels", labels, *student_logits.shape)
+    tckd, nckd = _dkd_per_sample(student_logits, teacher_logits, labels, temperature)
+    dtype = _result_dtype(student_logits, teacher_logits)
+    return (tckd.mean() * temperature**2).to(dtype), (nckd.mean() * temperature**2).to(dtype)
+
+
+def dkd_loss(student_logits, teacher_logits, labels, temperature=4.0, tckd_weight=1.0, nckd_weight=8.0):
+    """Decoupled KD (Zhao et al. 2022): tckd_weight · TCKD + nckd_weight · NCKD (dkd_terms).
+    The defaults are the authors' CIFAR-100 defaults (their alpha = 1, beta = 8 at T = 4;
+    LOSS_WEIGHT_MAX lists what else their code uses). Hinton's KD is the special case of
+    weights 1 and (1 − p_target of the teacher), which is per example and couples NCKD to
+    the teacher's confidence; DKD frees the weight of NCKD, the term that carries the dark
+    knowledge. Each weight a number in [0, 100].
+
+    This is the DKD term alone. The authors train on cross-entropy (weight 1) + this term,
+    the term ramped up linearly over the first 20 epochs in their code (CIFAR-100; 1 epoch
+    on ImageNet); DistillConfig(kd_loss="dkd") instead mixes alpha · this + (1 − alpha) ·
+    cross-entropy, with no ramp: see its docstring for how the two relate."""
+    tckd_weight, nckd_weight = _loss_weight("tckd_weight", tckd_weight), _loss_weight("nckd_weight", nckd_weight)
+    tckd, nckd = dkd_terms(student_logits, teacher_logits, labels, temperature)
+    return tckd_weight * tckd + nckd_weight * nckd
+
+
+def standardize(logits):
+    """Z-score of each row, Z(z) = (z − mean(z)) / std(z), with the population standard
+    deviation std(z) = sqrt(mean((z − mean(z))²)) (1/C, Sun et al. 2024, Algorithm 1). A
+    constant row (std 0: an untrained head's zeros) has no scale to divide by: it is only
+    centred, Z = 0 (up to the mean's rounding), the uniform distribution under a softmax,
+    and its gradient that of the centred logits; never NaN or inf."""
+    return standardize_with_std(logits)[0]
+
+
+def constant_rows(logits):
+    """(..., 1) bool: the rows whose entries are all equal. Tested exactly: a constant row's
+    mean is rounded, so its centred values can be ~1e-16 rather than 0 (a float64 row of
+    0.6779634485126913, C = 7: std 1.1e-16) and dividing by that std gave a gradient of
+    2.4e15."""
+    return (logits == logits[..., :1]).all(-1, keepdim=True)
+
+
+def standardize_with_std(logits):
+    """(Z, s): `standardize` and the divisor s of each row, (..., 1): its std, or 1 for a
+    constant row."""
+    centred = logits - logits.mean(-1, keepdim=True)
+    var = centred.pow(2).mean(-1, keepdim=True)
+    # clamped before the sqrt, so that a constant row's unused branch has a finite gradient (0 · inf is NaN)
+    std = torch.where(constant_rows(logits), 1.0, var.clamp(min=torch.finfo(var.dtype).tiny).sqrt())
+    return centred / std, std
+
+
+def _standardized_kd(student_logits, teacher_logits, temperature):
+    """Unchecked standardized_kd_loss in float64."""
+    log_q = F.log_softmax(standardize(student_logits.double()) / temperature, dim=-1)
+    log_p = F.log_softmax(standardize(teacher_logits.double()) / temperature, dim=-1)
+    return _kl(log_p, log_q).mean() * temperature**2
+
+
+def standardized_kd_loss(student_logits, teacher_logits, temperature=2.0):
+    """KD with logit standardization (Sun, Ren, Li, Wang & Cao, CVPR 2024, "Logit
+    Standardization in Knowledge Distillation"):
+
+        T² · mean_batch KL(softmax(Z(t) / T) ‖ softmax(Z(s) / T)),   Z(z) = (z − mean(z)) / std(z)
+
+    per row, T the base temperature. Each side gets its own temperature,
+    T · std of its row: the student matches the teacher's logit relations, not their scale,
+    and the loss is unchanged by shifting or by positive scaling of either side's logits.
+    Followed: the paper's Algorithm 1, the population standard deviation (divide by C) and
+    no epsilon. = kd_loss(Z(s), Z(t), T). The authors' code (logit-standardization-KD)
+    divides by torch.std (divide by C − 1) plus 1e-7 instead: its z-scores are
+    sqrt((C − 1) / C) times these, so, leaving out the 1e-7, its softmaxes at base
+    temperature T are this one's at T' = T · sqrt(C / (C − 1)), while its T² factor is
+    (C − 1) / C times T'²:
+
+        theirs(s, t, T) = (C − 1) / C · standardized_kd_loss(s, t, T · sqrt(C / (C − 1)))
+
+    (C = 10: 0.9 times this loss at 1.054 T). Computed in float64, returned in the logits'
+    dtype."""
+    temperature = _check.temperature("temperature", temperature)
+    _checked_pair(student_logits, teacher_logits)
+    kl = _standardized_kd(student_logits, teacher_logits, temperature)
+    return kl.to(_result_dtype(student_logits, teacher_logits))
+
+
+def logit_matching(student_logits, teacher_logits):
+    """Logit regression (Ba & Caruana 2014, "Do Deep Nets Really Need to be Deep?"; after
+    Buciluă, Caruana & Niculescu-Mizil 2006, "Model Compression"): the student regresses
+    the teacher's logits with an L2 loss,
+
+        mean_batch ½ · Σ_c (s_c − t_c)².
+
+    Hinton et al. 2015 (section 2.1): at a high temperature, with each row's logits
+    centred, kd_loss(s, t, T) → logit_matching(s, t) / C, so KD generalises logit
+    matching. Computed in float64, returned in the logits' dtype."""
+    _checked_pair(student_logits, teacher_logits)
+    diff = student_logits.double() - teacher_logits.double()
+    return (0.5 * diff.pow(2).sum(-1).mean()).to(_result_dtype(student_logits, teacher_logits))
+
+
 def _token_log_probs(student_logits, teacher_logits, temperature, mask):
     """Checked float64 log-softmax of both at T, and the mask (None: every position)."""
     temperature = _check.temperature("temperature", temperature)
@@ -98,8 +267,9 @@ def reverse_kl(student_logits, teacher_logits, temperature=1.0, mask=None):
 
     same reduction as forward_kl. MiniLLM (Gu et al. 2024) minimises the sequence-level
     reverse KL on the student's own samples by policy gradient; GKD (Agarwal et al. 2024)
-    uses this token-level form on student samples; on the teacher's text it is neither. Mode-seeking: a student too small to cover all the
-    teacher's modes puts its mass on one of them rather than between them."""
+    uses this token-level form on student samples; on the teacher's text it is neither.
+    Mode-seeking: a student too small to cover all the teacher's modes puts its mass on
+    one of them rather than between them."""
     log_ps, log_pt = _token_log_probs(student_logits, teacher_logits, temperature, mask)
     return _masked_mean(_kl(log_ps, log_pt), mask, (student_logits, teacher_logits))
 

@@ -20,7 +20,7 @@ from .analysis import agreement
 from .features import Terms, predict
 from .models import tap
 from .optimizer import Optimizer
-from .response_loss import cross_entropies_and_grad, kd_term
+from .response_loss import cross_entropies_and_grad, dkd_terms_and_grad, kd_term, standardized_kd_and_grad
 from .teacher_outputs import TeacherOutputs, non_finite_rows
 
 GATHER = 8  # batches whose rows are gathered at once (see _epoch)
@@ -246,7 +246,11 @@ def steps(student, splits, cfg, teacher=None, stop=None):
         + feature_weight · feature term + relation_weight · relation term
 
     (the last two when their weights are set; see DistillConfig) and the history
-    records each term apart: "kd", "ce", "feature", "relation"."""
+    records each term apart: "kd", "ce", "feature", "relation". With cfg.kd_loss "dkd"
+    or "standardized" the KD term is wb.losses.dkd_loss or standardized_kd_loss (and
+    "tckd", "nckd" are recorded for DKD); with cfg.label_smoothing the CE's targets
+    are smoothed, and "ce" records that smoothed cross-entropy (not the CE to the
+    one-hot labels; it cannot reach 0)."""
     _check_run(student, splits, cfg, teacher)
     batch_norm = any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in student.modules())
     if batch_norm and cfg.batch_size == 1:
@@ -284,8 +288,7 @@ def _run(student, splits, cfg, teacher, stop, batch_norm):
     result, step, t0 = Result(student), 0, time.perf_counter()
     limit = math.inf  # divergence_limit, from the first step's loss
     result.regressors = terms.regressors if terms is not None else None
-    term_weights = {name: torch.tensor(w, device=device) for name, w in
-                    (("feature", cfg.feature_weight), ("relation", cfg.relation_weight))}
+    term_weights = {name: torch.tensor(w, device=device) for name, w in response.term_weights.items()}
     with tap(student, terms.student_layers if terms is not None else []) as student_feats:
         for epoch in range(1, cfg.epochs + 1):
             student.train()
@@ -302,7 +305,9 @@ def _run(student, splits, cfg, teacher, stop, batch_norm):
                 with torch.no_grad():  # every number of the step in one read from the device
                     hits = (logits.argmax(1) == y).sum(dtype=torch.float32)
                     entropy = [teacher_batch.entropy.mean()] if response.soft else []
-                    numbers = torch.cat([ces, torch.stack([hits, *entropy, *extra.values()])]).tolist()
+                    # DKD or logit standardization: float64 terms, their gradient added to grad
+                    chosen = [response.kd_terms_and_grad(logits, y, teacher_batch, grad)] if response.term else []
+                    numbers = torch.cat([ces, torch.stack([hits, *entropy, *extra.values()]), *chosen]).tolist()
                 batch, hits = response.history_row(numbers, list(extra))
                 if response.soft and batch["kd"] < response.exact_below:  # rounding would be over 1% of it
                     response.set_kd(batch, kd_term(logits.detach(), teacher_batch.logits, cfg.temperature).item())
@@ -346,20 +351,28 @@ def _run(student, splits, cfg, teacher, stop, batch_norm):
 
 class Response:
     """The response-based terms of a run as targets for cross_entropies_and_grad: one-hot
-    labels (weight 1 − alpha when distilling, 1 otherwise) and the teacher's soft labels at
-    T (scale 1/T, weight alpha · T²)."""
+    labels (weight 1 − alpha when distilling, 1 otherwise; smoothed by cfg.label_smoothing)
+    and the teacher's soft labels at T (scale 1/T, weight alpha · T²). With cfg.kd_loss
+    "dkd" or "standardized" the KD term is not among the targets: `kd_terms_and_grad`
+    gives its values and its gradient, added to the targets' gradient."""
 
     def __init__(self, labels, num_classes, cfg, soft):
-        self.onehot, self.soft, self.cfg = F.one_hot(labels, num_classes).float(), soft, cfg
+        self.onehot = smoothed(F.one_hot(labels, num_classes).float(), cfg.label_smoothing)
+        self.cfg = cfg
+        self.term = cfg.kd_loss if soft and cfg.kd_loss != "kd" else None  # a KD term written out apart
+        self.soft = soft and self.term is None  # the soft labels are among the targets
         t, a = cfg.temperature, cfg.alpha
-        self.scales = torch.tensor([1.0, 1 / t] if soft else [1.0], device=labels.device)
-        self.weights = torch.tensor([1 - a, a * t**2] if soft else [1.0], device=labels.device)
+        self.scales = torch.tensor([1.0, 1 / t] if self.soft else [1.0], device=labels.device)
+        self.weights = torch.tensor([1 - a, a * t**2] if self.soft else [1 - a if self.term else 1.0],
+                                    device=labels.device)
+        self.term_weights = {"feature": cfg.feature_weight, "relation": cfg.relation_weight}
+        self.term_names = ("tckd", "nckd") if self.term == "dkd" else ("kd",) if self.term else ()
         # The fast KD term, T² · soft cross-entropy − T² · the teacher's entropy in float32,
         # cancels two numbers near T² · ln C: its rounding error stays under
         # KD_ROUNDING · T² · ln C (measured at most ~0.03 of that bound, B = 128, C = 10).
         # Under 100 times that, the step's KD term is recomputed exactly (kd_term, float64):
         # below 0.0018 at T = 4, 0.28 at T = 50, always at T >= 1000.
-        self.exact_below = 100 * KD_ROUNDING * t**2 * math.log(num_classes) if soft else 0.0
+        self.exact_below = 100 * KD_ROUNDING * t**2 * math.log(num_classes) if self.soft else 0.0
 
     def targets(self, idx, teacher_batch):
         """(1 or 2, C, B): one-hot labels of the rows idx, and their soft labels when
@@ -368,26 +381,50 @@ class Response:
         targets = torch.stack([onehot, teacher_batch.soft_labels]) if self.soft else onehot[None]
         return targets.transpose(1, 2).contiguous()
 
+    def kd_terms_and_grad(self, logits, labels, teacher_batch, grad):
+        """The float64 terms of kd_loss "dkd" ((TCKD, NCKD)) or "standardized" ((KD,)) on a
+        batch, adding the gradient of alpha · the chosen loss with respect to the logits to
+        `grad` (workbench.response_loss; tests check both against wb.losses and autograd)."""
+        cfg = self.cfg
+        if self.term == "dkd":
+            return dkd_terms_and_grad(logits, teacher_batch.logits, labels, cfg.temperature,
+                                      (cfg.alpha * cfg.tckd_weight, cfg.alpha * cfg.nckd_weight), grad)
+        return standardized_kd_and_grad(logits, teacher_batch.logits, cfg.temperature, cfg.alpha, grad)
+
     def history_row(self, numbers, extra):
         """The step's history row from the numbers read off the device, [ce, soft_ce
-        (distilling), hits, mean T²·entropy (distilling), the extra terms…], and its hits."""
+        (distilling), hits, mean T²·entropy (distilling), the extra terms…, the terms of
+        kd_terms_and_grad…], and its hits."""
         cfg = self.cfg
         if self.soft:
             ce, soft_ce, hits, entropy, *rest = numbers
             kd = soft_ce * cfg.temperature**2 - entropy  # = kd_loss: KL is cross-entropy minus entropy
             row = {"loss": cfg.alpha * kd + (1 - cfg.alpha) * ce, "ce": ce, "kd": kd}
+        elif self.term:
+            ce, hits, *rest = numbers
+            rest, chosen = rest[:len(extra)], dict(zip(self.term_names, rest[len(extra):]))
+            kd = cfg.tckd_weight * chosen["tckd"] + cfg.nckd_weight * chosen["nckd"] if self.term == "dkd" \
+                else chosen["kd"]
+            row = {"loss": cfg.alpha * kd + (1 - cfg.alpha) * ce, "ce": ce, "kd": kd,
+                   **({} if self.term != "dkd" else chosen)}
         else:
             ce, hits, *rest = numbers
             row = {"loss": ce, "ce": ce}
         for name, value in zip(extra, rest):
             row[name] = value
-            row["loss"] += (cfg.feature_weight if name == "feature" else cfg.relation_weight) * value
+            row["loss"] += self.term_weights[name] * value
         return row, int(hits)
 
     def set_kd(self, row, kd):
         """Put the exact KD term (kd_term) into a step's history row, and its loss."""
         row["loss"] += self.cfg.alpha * (kd - row["kd"])
         row["kd"] = kd
+
+
+def smoothed(onehot, eps):
+    """Label smoothing (Szegedy et al. 2016): (1 − ε) · one-hot + ε / C; the one-hot
+    targets themselves, untouched, at ε = 0."""
+    return onehot if eps == 0 else onehot * (1 - eps) + eps / onehot.shape[1]
 
 
 def run(events, callbacks=(), every_step=False):

@@ -6,6 +6,7 @@ NotImplementedError), so an unanswered notebook still runs to the end.
     from workbench import exercises as ex
     ex.check_kd_loss(my_kd_loss)        # ✗ Your loss is the reference divided by T². hint: …
 """
+from .beyond import check_decoupled_kd, check_nckd_ratio
 from .choices import check_best
 from .collapse import check_expected_variance, check_median_variance, check_refit
 from .feedback import Feedback, check_claim
@@ -18,13 +19,14 @@ from .token_kl import check_forward_reverse, check_second_answer_terms
 from ..recording import recorded_check
 
 # on a class's server each check's verdict also goes to the class board (workbench.recording)
-(check_best, check_bias_correction, check_expected_variance, check_forward_reverse, check_kd_loss, check_kd_objective,
- check_left_out_delta, check_median_variance, check_refit, check_rkd_distances, check_second_answer_terms,
- check_soft_labels) = map(recorded_check, (
-    check_best, check_bias_correction, check_expected_variance, check_forward_reverse, check_kd_loss, check_kd_objective,
-    check_left_out_delta, check_median_variance, check_refit, check_rkd_distances, check_second_answer_terms,
-    check_soft_labels))
+(check_best, check_bias_correction, check_decoupled_kd, check_expected_variance, check_forward_reverse,
+ check_kd_loss, check_kd_objective, check_left_out_delta, check_median_variance, check_nckd_ratio, check_refit,
+ check_rkd_distances, check_second_answer_terms, check_soft_labels) = map(recorded_check, (
+    check_best, check_bias_correction, check_decoupled_kd, check_expected_variance, check_forward_reverse,
+    check_kd_loss, check_kd_objective, check_left_out_delta, check_median_variance, check_nckd_ratio, check_refit,
+    check_rkd_distances, check_second_answer_terms, check_soft_labels))
 
-__all__ = ["Feedback", "check_claim", "QUESTIONS", "check_best", "check_bias_correction", "check_expected_variance",
-           "check_forward_reverse", "check_kd_loss", "check_kd_objective", "check_left_out_delta", "check_median_variance",
-           "check_refit", "check_rkd_distances", "check_second_answer_terms", "check_soft_labels"]
+__all__ = ["Feedback", "check_claim", "QUESTIONS", "check_best", "check_bias_correction", "check_decoupled_kd",
+           "check_expected_variance", "check_forward_reverse", "check_kd_loss", "check_kd_objective",
+           "check_left_out_delta", "check_median_variance", "check_nckd_ratio", "check_refit", "check_rkd_distances",
+           "check_second_answer_terms", "check_soft_labels"]

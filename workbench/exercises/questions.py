@@ -517,6 +517,205 @@ PAYOFF = [
     ]),
 ]
 
+BEYOND = [
+    _q("Before Hinton et al. (2015), how did Ba & Caruana (2014) train shallow networks to mimic deep ones?", [
+        ("on the deep net's hard predictions only", False,
+         "No: a hard prediction keeps only the top class. Ba & Caruana regressed the deep net's logits, which "
+         "keep how it ranks and spaces every class."),
+        ("by copying the deep net's first layers into the shallow one", False,
+         "No: the mimic network is trained from scratch on the deep net's outputs; no weights are copied."),
+        ("by regressing the deep net's logits with a squared error (L2)", True,
+         "Yes: logit matching, ½ · Σ (s − t)². Hinton et al. then showed that KD at a high temperature, with "
+         "each example's logits centred, becomes this same loss (their section 2.1)."),
+        ("by matching its soft labels at a raised temperature", False,
+         "No: that is Hinton et al. 2015, a year later. The temperature turns logit matching into one end of "
+         "a family: KD at a high T is logit matching."),
+    ]),
+    _q("Buciluă, Caruana & Niculescu-Mizil (2006) compressed a large ensemble into one small neural network. "
+       "What did the small network train on?", [
+        ("only the original labelled training set, with the ensemble as a tie-breaker", False,
+         "No: on the original data alone a small net stays less accurate. The gain came from the ensemble "
+         "labelling far more inputs than the training set held."),
+        ("the ensemble's weights, averaged into one network", False,
+         "No: an ensemble of trees, SVMs and networks has no weights to average. The small network only ever "
+         "saw the ensemble's outputs."),
+        ("the ensemble's soft labels at a high temperature", False,
+         "No: temperature-softened targets came with Hinton et al. 2015. The 2006 paper's contribution was "
+         "where to find enough inputs to label."),
+        ("a large set of extra inputs, many made synthetically (MUNGE), labelled by the ensemble", True,
+         "Yes: the ensemble labels many inputs close to the real data, and the small net learns its function "
+         "from them; synthetic inputs that follow the data (MUNGE) worked better than random ones."),
+    ]),
+    _q("KD at a very high temperature is logit matching. What does a moderate temperature do that logit "
+       "matching does not?", [
+        ("it matches only the teacher's top class", False,
+         "No: that is the limit T → 0. A moderate T still matches every class's probability."),
+        ("it pays less attention to logits far below the rest, which training barely constrains", True,
+         "Yes (Hinton et al. 2015, section 2.1): the very negative logits can be noisy; at a moderate T their "
+         "probabilities are tiny and hardly move the loss, while logit matching weighs every logit alike."),
+        ("it also matches the mean of the logits", False,
+         "No: the softmax ignores a shift common to all classes, so KD never matches the mean; plain logit "
+         "matching on uncentred logits is the one that does."),
+        ("it trains without the teacher", False,
+         "No: both compare the student with the teacher; they differ in what of the teacher's outputs counts."),
+    ]),
+    _q("A small student learns from teachers of rising size. What did Cho & Hariharan (2019) and Mirzadeh et "
+       "al. (2020) find?", [
+        ("the most accurate teacher always gives the best student", False,
+         "No: past some size a larger, more accurate teacher gives a worse student: the student cannot mimic "
+         "it."),
+        ("past some size, a larger and more accurate teacher gives a worse student", True,
+         "Yes: the capacity gap. Cho & Hariharan stopped the large teacher early; Mirzadeh et al. put a "
+         "middle-sized teacher assistant in between."),
+        ("the student's accuracy rises with the teacher's until it equals it", False,
+         "No: a student far smaller than its teacher does not reach it, and a too-large teacher lowers it."),
+        ("only the teacher's accuracy matters, never its size", False,
+         "No: their larger teachers were the more accurate ones, and their students still got worse: what "
+         "matters is how hard the teacher is for this student to mimic."),
+    ]),
+    _q("Which remedy for a teacher too large for its student did Cho & Hariharan (2019) find to work?", [
+        ("a chain of distillation steps through ever smaller networks", False,
+         "No: they found such sequences ineffective. A single middle-sized teacher assistant is Mirzadeh et "
+         "al.'s (2020) remedy; on digits (notebook 10), distilled from the large teacher, it does not close "
+         "the gap."),
+        ("a smaller student", False,
+         "No: a smaller student widens the gap; the student is the model you must ship."),
+        ("a higher learning rate for the student", False,
+         "No: the gap is between what the teacher computes and what the student can represent; a learning "
+         "rate does not change either."),
+        ("stopping the teacher's training early", True,
+         "Yes: a teacher stopped early is less sharp and easier to mimic, and its student does better, even "
+         "though the teacher itself is less accurate."),
+    ]),
+    _q("A student the same size as its teacher is distilled from it on the same real training data (a "
+       "born-again network, Furlanello et al. 2018). What happens?", [
+        ("it ends identical to the teacher, since their architecture is the same", False,
+         "No: it starts from other weights and learns from soft labels plus the true labels; it ends as a "
+         "different network with different errors."),
+        ("it can end more accurate than its teacher", True,
+         "Yes: their born-again DenseNets beat their teachers on CIFAR-10 and CIFAR-100. Unlike a collapse "
+         "chain, every generation still trains on the real data. On digits the gain shows only with noisy "
+         "labels (notebook 10)."),
+        ("it can at best equal its teacher: it only copies it", False,
+         "No: the soft labels act as a teacher-shaped regulariser on the real data, and the students beat "
+         "their teachers."),
+        ("it ends worse, as in model collapse", False,
+         "No: collapse comes when samples of the previous model replace the real data. A born-again student "
+         "keeps the real inputs and labels."),
+    ]),
+    _q("A teacher trained with label smoothing is as accurate and better calibrated. Why is it a worse "
+       "teacher (Müller, Kornblith & Hinton 2019)?", [
+        ("it is less accurate", False,
+         "No: label smoothing usually keeps or improves accuracy; the loss shows in what its wrong-class "
+         "probabilities say."),
+        ("its soft labels are too sharp", False,
+         "No: label smoothing makes a model less confident, not sharper. What it removes is the differences "
+         "between the wrong classes."),
+        ("the examples of a class cluster tightly, so its logits say little about which other classes an "
+         "image resembles", True,
+         "Yes: the wrong classes get nearly equal probabilities; the dark knowledge, which wrong class this "
+         "image looks like, is largely erased."),
+        ("a student cannot learn from a calibrated teacher", False,
+         "No: calibration is not the problem; a calibrated teacher that keeps its class similarities teaches "
+         "well."),
+    ]),
+    _q("Yuan et al. (2020) found that even a poorly trained teacher, less accurate than its student, improves "
+       "it. What do they conclude?", [
+        ("KD is partly a learned label smoothing: the soft targets' regularisation matters, not only the "
+         "class similarities", True,
+         "Yes: and label smoothing is KD from a hand-made 'teacher' that spreads its mass evenly over the "
+         "wrong classes. Part of KD's gain needs no teacher at all."),
+        ("dark knowledge does not exist", False,
+         "No: they argue the regularisation is part of the gain, not all of it; a good teacher's class "
+         "similarities still add to it."),
+        ("any teacher is as good as the best one", False,
+         "No: the weak teacher helps, but that does not make every teacher equal; a uniform teacher gives "
+         "only the regularisation part."),
+        ("teachers must be retrained with label smoothing before distilling", False,
+         "No: that goes against Müller et al., for whom a label-smoothed teacher is a worse teacher."),
+    ]),
+    _q("Decoupled KD (Zhao et al. 2022) splits the KD term into TCKD (the target class against the rest) and "
+       "NCKD (among the other classes). In Hinton's KD, NCKD is multiplied by…", [
+        ("a constant, 8", False,
+         "No: 8 is DKD's default weight β for NCKD, the constant DKD puts in place of KD's own weight."),
+        ("T², like the whole term", False,
+         "No: T² scales TCKD and NCKD alike. Inside the term, NCKD carries a weight of its own that depends "
+         "on the example."),
+        ("1 − the teacher's probability of the true class", True,
+         "Yes: KD = TCKD + (1 − p_target) · NCKD. The surer the teacher, the less NCKD, the dark knowledge, "
+         "counts; DKD frees that weight."),
+        ("the student's probability of the true class", False,
+         "No: the weight comes from the teacher's distribution, the target of the KL."),
+    ]),
+    _q("Logit standardization (Sun et al. 2024) z-scores each example's logits before the softmax. What does "
+       "the student then no longer have to match?", [
+        ("the scale and the mean of the teacher's logits", True,
+         "Yes: only their relations count, which class is how many standard deviations above which. Each "
+         "side in effect gets its own temperature, T times the std of its logits."),
+        ("the order of the teacher's classes", False,
+         "No: z-scoring keeps the order, and the student must still match it: that is part of the relations "
+         "it learns."),
+        ("the teacher's top class", False,
+         "No: the top class survives z-scoring and is still matched."),
+        ("the teacher's wrong-class probabilities", False,
+         "No: those are the relations that remain after z-scoring; they are what the student learns."),
+    ]),
+    _q("Stanton et al. (2021) asked 'Does knowledge distillation really work?'. What did they find?", [
+        ("yes: a student with enough capacity matches its teacher's predictions", False,
+         "No: even students able to represent the teacher exactly ended with clearly different predictive "
+         "distributions."),
+        ("students often do not match their teachers, even when they could, largely because the optimisation "
+         "is hard", True,
+         "Yes: fidelity to the teacher is often low. The data distilled on matters too, and matching the "
+         "teacher more closely does not always give a better student."),
+        ("a student that matches its teacher more closely always generalises better", False,
+         "No: they found that closer matching does not always bring better generalization."),
+        ("students fail to match only because they are smaller", False,
+         "No: they showed low fidelity in self-distillation, where the student is as large as the teacher."),
+    ]),
+    _q("What does a student's fidelity measure, as opposed to its generalization?", [
+        ("its accuracy on the test set", False,
+         "No: that is generalization. A student can be accurate and still disagree with its teacher on many "
+         "images."),
+        ("its calibration", False,
+         "No: calibration compares confidence with accuracy against the true labels; fidelity ignores the "
+         "labels."),
+        ("the teacher's accuracy on the images the student gets wrong", False,
+         "No: that mixes both models with the labels; fidelity compares the student with the teacher alone."),
+        ("how closely its predictions match the teacher's, right or wrong (top-1 agreement, KL to the "
+         "teacher)", True,
+         "Yes: fidelity asks whether the student copies the teacher, generalization whether it is right."),
+    ]),
+    _q("You distil with alpha = 1, so only the teacher's soft labels on the transfer set train the student. "
+       "Which transfer set teaches it least about digits?", [
+        ("the real training images, with their labels removed", False,
+         "No: with alpha = 1 the labels are never used anyway, and real images are where the teacher's soft "
+         "labels say the most."),
+        ("20 real images, shifted and noised to fill the set", False,
+         "No: few, but real digits: the teacher's answers on their variations still carry much of what it "
+         "knows."),
+        ("only the images of digits 0 to 4", False,
+         "Closer: the student learns little of 5-9 from them, but it learns 0-4 well."),
+        ("images of uniform noise", True,
+         "Yes: the teacher is never asked about anything that looks like a digit, so its answers teach "
+         "about as much as chance. Lopes et al. (2017) rebuilt inputs that look like the data for this "
+         "reason."),
+    ]),
+    _q("Lopes, Fenu & Starner (2017) distilled without the training data. What did the student learn from?", [
+        ("random noise images, labelled by the teacher", False,
+         "No: random inputs teach little. They rebuilt inputs whose activations in the teacher match "
+         "records kept from the real data."),
+        ("inputs reconstructed from a few statistics of the teacher's activations on the training data, "
+         "shipped with the model", True,
+         "Yes: 'metadata' released with the teacher, from which inputs resembling the data are rebuilt and "
+         "then used as the transfer set."),
+        ("the teacher's weights, copied into the student", False,
+         "No: the student has another architecture; it learns from the teacher's outputs."),
+        ("the test set", False,
+         "No: training on the test set would make its accuracy meaningless."),
+    ]),
+]
+
 QUESTIONS = {
     "soft_labels": SOFT_LABELS,
     "kd_loss": KD_LOSS,
@@ -526,4 +725,5 @@ QUESTIONS = {
     "white_black_box": WHITE_BLACK_BOX,
     "collapse": COLLAPSE,
     "payoff": PAYOFF,
+    "beyond": BEYOND,
 }
