@@ -398,7 +398,8 @@ def comparison_table(rows, title="Comparison"):
     fmt = lambda v: f"{v:.3f}" if isinstance(v, (float, np.floating)) else str(v)  # NumPy floats too
     cells = [list(rows)] + [[fmt(r.get(c, "")) for r in rows.values()] for c in columns]
     fig = go.Figure(go.Table(header=dict(values=["model"] + columns, fill_color="#e8eef5", align="left"),
-                             cells=dict(values=cells, align="left")))
+                             cells=dict(values=cells, align="left"),
+                             columnwidth=[1.8] + [1] * len(columns)))  # the models' names on one line
     fig.update_layout(title=title, margin=dict(l=10, r=10, t=40, b=10), height=110 + 32 * len(rows))
     first = columns[0] if columns else None
     said = ", ".join(f"{plain(label)} {num(r[first], 3) if isinstance(r.get(first), float) else r.get(first, '')}"
