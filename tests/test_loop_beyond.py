@@ -212,3 +212,25 @@ def test_under_adam_a_lone_terms_weight_does_not_change_the_run_and_under_sgd_it
                                     for w in (1.0, 8.0))
         apart[optimizer] = ((one - eight).norm() / (one - start).norm()).item()
     assert apart["adam"] < 1e-3 and apart["sgd"] > 1, apart
+
+
+# --- the terms where they are small: float32 cross-entropy minus entropy would round -------
+
+@pytest.mark.parametrize("kd_loss", ["dkd", "standardized"])
+def test_a_student_next_to_its_teacher_records_its_terms_to_float64_precision(batch, teacher, kd_loss):
+    """The teacher's copy, its weights moved by ~1e-3, as the student: its terms are ~1e-4,
+    where T² · (cross-entropy − entropy) in float32 is off by up to ~T² · ln C · 5e-7
+    (Response.exact_if_small recomputes them in float64)."""
+    student = copy.deepcopy(teacher).requires_grad_(True)
+    torch.manual_seed(3)
+    with torch.no_grad():
+        for p in student.parameters():
+            p.add_(torch.randn_like(p) * 1e-3)
+    before = copy.deepcopy(student)
+    cfg = wb.DistillConfig(kd_loss=kd_loss, temperature=8.0, alpha=0.9)
+    metrics, _ = one_step(student, batch, cfg, teacher)
+    terms, loss = documented(before, teacher, batch, cfg)
+    assert 0 < terms["kd"].item() < 1e-2
+    for name, value in terms.items():
+        assert metrics[name] == pytest.approx(value.item(), rel=1e-5), name
+    assert metrics["loss"] == pytest.approx(loss.item(), rel=1e-5)

@@ -60,6 +60,34 @@ def test_the_budget_decides_what_is_kept(digits, teacher, student_factory):
         assert torch.allclose(getattr(a, name), getattr(b, name), atol=1e-6), name
 
 
+@pytest.mark.parametrize("kd_loss", ["dkd", "standardized"])
+def test_dkd_and_standardized_keep_their_own_soft_labels_kept_or_batch_by_batch(digits, teacher, student_factory,
+                                                                             kd_loss):
+    x, y, student = digits.train.x, digits.train.y, student_factory(digits)
+    cfg = wb.DistillConfig(kd_loss=kd_loss, temperature=4.0)
+    parts = 3 if kd_loss == "dkd" else 1  # DKD: p, p̂ and p with its target zeroed, and three entropies
+    need = 4 * (parts * 10 + parts + 10) * len(x)
+    kept = teacher_outputs.TeacherOutputs(teacher, student, x, cfg.replace(teacher_memory_mb=need / 2**20), y)
+    over = teacher_outputs.TeacherOutputs(teacher, student, x, cfg.replace(teacher_memory_mb=(need - 1) / 2**20), y)
+    assert kept.cached and kept.bytes == need and not over.cached
+    idx = torch.tensor([5, 0, 700])
+    a, b = kept(idx), over(idx)
+    for name in ("soft_labels", "entropy", "logits"):
+        assert torch.allclose(getattr(a, name), getattr(b, name), atol=1e-6), name
+    logits = teacher(x[idx]).detach()
+    if kd_loss == "standardized":  # the soft labels of the z-scored logits
+        assert torch.allclose(a.soft_labels, torch.softmax(wb.losses.standardize(logits) / 4.0, 1), atol=1e-6)
+        assert not torch.allclose(a.soft_labels, torch.softmax(logits / 4.0, 1), atol=1e-3)
+    else:
+        p = torch.softmax(logits / 4.0, 1)
+        rest = p.scatter(1, y[idx, None], 0.0)
+        assert torch.allclose(a.soft_labels[:, 0], p, atol=1e-6)
+        assert torch.allclose(a.soft_labels[:, 2], rest, atol=1e-6)
+        assert torch.allclose(a.soft_labels[:, 1], rest / rest.sum(1, keepdim=True), atol=1e-6)
+        with pytest.raises(ValueError, match="labels must be given for kd_loss='dkd'.*got None"):
+            teacher_outputs.TeacherOutputs(teacher, student, x, cfg)
+
+
 @pytest.mark.parametrize("memory_mb", [1024, 0], ids=["kept", "batch by batch"])
 def test_the_teachers_soft_labels_are_float32_even_where_the_step_runs_in_bf16(digits, teacher, student_factory,
                                                                                monkeypatch, memory_mb):

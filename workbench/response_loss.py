@@ -17,20 +17,53 @@ terms share one log_softmax in the (term, class, batch) layout, the targets come
 (the loop gathers them so), and the gradient is a few elementwise ops;
 hard-label training takes the same path, so the two stay comparable. The training loop
 hands the gradient to torch.autograd.backward; tests check values and gradients against
-F.cross_entropy and wb.losses.kd_loss (dkd_loss, standardized_kd_loss)."""
+F.cross_entropy and wb.losses.kd_loss (dkd_loss, standardized_kd_loss).
+
+Decoupled KD and logit standardization take the same path: DKD as cross-entropies
+(dkd_weights), the standardized term as one on the z-scored logits
+(standardized_cross_entropies_and_grad). The Distillation lab's default run costs 1.08-1.09x
+a KD run with DKD and 1.10-1.11x with logit standardization, against 1.56x and 1.27x written
+with autograd (wb.losses; bench/bench_losses.py, docs/speed.md)."""
 import torch
+
+FAR = -1e30  # a logit that softmax turns into exactly 0 (finite, so 0 · (FAR − FAR) = 0, never NaN)
 
 
 @torch.no_grad()
-def cross_entropies_and_grad(logits, targets, scales, weights):
-    """(ces, grad) for logits (B, C), targets (K, C, B) (columns summing to 1), scales and
-    weights (K,): ces[k] = CE(scales[k] · logits, targets[k].T), the mean over the batch,
-    and grad = ∂(Σ_k weights[k] · ces[k]) / ∂logits. Not checked: the loop fixes shapes."""
-    b = len(logits)
-    log_q = (logits.t()[None] * scales[:, None, None]).log_softmax(1)  # (K, C, B): over classes, the fast layout
-    ces = (targets * log_q).sum((1, 2)).mul_(-1 / b)
-    grad = ((log_q.exp_() - targets) * (weights * scales / b)[:, None, None]).sum(0).t()
-    return ces, grad
+def cross_entropies_and_grad(logits, targets, scales, weights, masks=None, target_sums=None):
+    """(ces, grad) for logits (B, C), targets (K, C, B), scales and weights (K,): with
+    q_k = softmax(scales[k] · logits) per example, ces[k] = the batch mean of CE(q_k, t_k)
+    = −Σ_c t_k · log q_k, and grad = ∂(Σ_k weights[k] · ces[k]) / ∂logits, which is
+    Σ_k weights[k] · scales[k] · (Σ_c t_k · q_k − t_k) / B, and q_k − t_k where the targets
+    sum to 1. masks (M, C, B), optional, are added to the last M terms' scaled logits (FAR
+    leaves a class out of their softmax); target_sums (K, 1, B), optional, are the targets'
+    sums where they are not 1. Not checked: the loop fixes shapes."""
+    u = logits.t()[None] * scales[:, None, None]  # (K, C, B): over classes, the fast layout
+    if masks is not None:
+        u[len(u) - len(masks):] += masks
+    ces, grads = _terms_and_grads(u, targets, scales, weights, target_sums)
+    return ces, grads.sum(0).t()
+
+
+@torch.no_grad()
+def standardized_cross_entropies_and_grad(logits, targets, scales, weights):
+    """cross_entropies_and_grad with logit standardization (Sun et al. 2024): two terms, the
+    first (the labels) on the logits, the second (the soft labels of the teacher's z-scored
+    logits) on their z-scores Z, its gradient taken back through the z-score
+    (through_standardization)."""
+    z, std = standardized_and_std(logits)
+    u = torch.stack([logits, z]).transpose(1, 2) * scales[:, None, None]
+    ces, grads = _terms_and_grads(u, targets, scales, weights)
+    grads = grads.transpose(1, 2)
+    return ces, grads[0] + through_standardization(grads[1], z, std)
+
+
+def _terms_and_grads(u, targets, scales, weights, target_sums=None):
+    """(ces, the terms' gradients (K, C, B), unsummed) from scaled logits u (K, C, B)."""
+    log_q = u.log_softmax(1)
+    ces = (targets * log_q).sum((1, 2)).mul_(-1 / u.shape[2])
+    q = log_q.exp_() if target_sums is None else log_q.exp_().mul_(target_sums)
+    return ces, (q - targets) * (weights * scales / u.shape[2])[:, None, None]
 
 
 @torch.no_grad()
@@ -49,64 +82,43 @@ def kd_term(logits, teacher_logits, temperature):
     return (log_p.exp() * (log_p - log_q)).sum(-1).mean() * temperature**2
 
 
-# Decoupled KD and logit standardization, each giving its terms and adding their gradient, for
-# the same reason as above. Written with autograd (wb.losses), a step of the Distillation
-# lab's default run (bench/bench_losses.py) cost 1.56x a KD step with DKD and 1.27x with
-# logit standardization; the student's and the teacher's logits go through each op
-# together here, (2, C, B), in float64 as in wb.losses.
+def dkd_weights(tckd_weight, nckd_weight):
+    """Decoupled KD (Zhao et al. 2022) as three of cross_entropies_and_grad's soft terms
+    at T: their weights (3,). Zhao et al.'s Eq. (1), KD = TCKD + (1 − p_t) · NCKD per
+    example, turns the loss into
 
-FAR = -1e30  # a logit that softmax turns into exactly 0 (finite, so 0 · (FAR - FAR) = 0, never NaN)
+        w_t · TCKD + w_n · NCKD = w_t · KD + w_n · NCKD − w_t · (1 − p_t) · NCKD
 
-
-@torch.no_grad()
-def dkd_terms_and_grad(logits, teacher_logits, labels, temperature, weights, grad):
-    """TCKD and NCKD as wb.losses.dkd_terms computes them (T² · the batch mean, float64,
-    shape (2,)), adding ∂(weights[0] · TCKD + weights[1] · NCKD) / ∂logits to `grad` (B, C)
-    in place. With q = softmax(logits / T), q̂ = softmax over the non-target classes (0 at
-    the target), p and p̂ the teacher's, per example:
-
-        NCKD = Σ p̂ (log p̂ − log q̂),   TCKD = KD − (1 − p_target) · NCKD   (Zhao et al., Sec. 3.1)
-        ∂TCKD/∂logits = T · (q_target − p_target) · (onehot − q̂) / B
-        ∂NCKD/∂logits = T · (q̂ − p̂) / B
-
-    Not checked: the loop fixes shapes."""
-    b, t = len(logits), temperature
-    w_t, w_n = weights[0] * t / b, weights[1] * t / b
-    u = torch.stack([logits, teacher_logits]).transpose(1, 2).double().div_(t)  # (2, C, B): student, teacher
-    index = labels.expand(2, 1, b)
-    log = u.log_softmax(1)
-    log_hat = u.scatter_(1, index, FAR).log_softmax(1)  # over the non-target classes
-    hat = log_hat.exp()  # q̂, p̂
-    target = log.gather(1, index).exp_()  # q_target, p_target: (2, 1, B)
-    kd = (log[1].exp() * (log[1] - log[0])).sum(0)
-    nckd = (hat[1] * (log_hat[1] - log_hat[0])).sum(0)
-    terms = torch.stack([torch.addcmul(kd, target[1, 0] - 1, nckd), nckd]).sum(1)  # TCKD = KD − (1 − p_t) NCKD
-    c = (target[0] - target[1]).mul_(w_t)
-    grad += hat[0].mul(w_n - c).sub_(hat[1], alpha=w_n).scatter_add_(0, labels[None], c).t()
-    return terms.mul_(t**2 / b)
+    The terms' targets (teacher_outputs.decoupled_soft_labels_and_entropy): KD's, p =
+    softmax(teacher / T); NCKD's, p̂, the teacher's softmax over the non-target classes,
+    with the target left out of the student's softmax too (masks of FAR); and, on the same
+    masked softmax, p with its target zeroed, (1 − p_t) · p̂, which sums to 1 − p_t: its
+    term is (1 − p_t) · NCKD, gradient and value. Each value is T² · (cross-entropy − the
+    teacher's entropy), and TCKD = KD − the third. Tests check the terms and the gradient
+    against wb.losses.dkd_loss."""
+    return torch.tensor([tckd_weight, nckd_weight, -tckd_weight])
 
 
 @torch.no_grad()
-def standardized_kd_and_grad(logits, teacher_logits, temperature, weight, grad):
-    """wb.losses.standardized_kd_loss (float64, shape (1,)), adding weight · its gradient
-    with respect to the logits to `grad` (B, C) in place. With Z = (z − mean) / std per row
-    (population std), q = softmax(Z_student / T), p = softmax(Z_teacher / T) and d = q − p,
-    back through the z-score:
-
-        ∂/∂z = T · (d − Z · mean_classes(d · Z)) / std / B       (mean(d) = 0 as Σ q = Σ p)
-
-    Not checked: the loop fixes shapes."""
-    (b, c), t = logits.shape, temperature
-    x = torch.stack([logits, teacher_logits]).transpose(1, 2).double()  # (2, C, B): student, teacher
-    centred = x - x.sum(1, keepdim=True).mul_(1 / c)  # (torch.std_mean is ~10x slower on this layout)
+def standardized_and_std(logits):
+    """(Z, std): each row's z-score and its std, as wb.losses.standardize_with_std (a
+    constant row only centred, its std taken as 1). Sums times 1 / C: torch's mean along a
+    short dimension costs twice as much on the CPU."""
+    c = logits.shape[1]
+    centred = logits - logits.sum(1, keepdim=True).mul_(1 / c)
     std = (centred * centred).sum(1, keepdim=True).mul_(1 / c).sqrt_()
-    # a constant row is only centred (wb.losses.standardize); tested exactly, not std == 0: the
-    # mean's rounding can leave its std at ~1e-16, and a gradient of ~1e15
-    std.masked_fill_((x == x[:, :1]).all(1, keepdim=True), 1.0)
-    z = centred.div_(std)
-    log = (z / t).log_softmax(1)
-    p = log[1].exp()
-    kd = (p * (log[1] - log[0])).sum() * (t**2 / b)
-    d = log[0].exp() - p
-    grad += (d - z[0] * (d * z[0]).sum(0).mul_(1 / c)).div_(std[0]).mul_(weight * t / b).t()
-    return kd[None]
+    low, high = torch.aminmax(logits, dim=1, keepdim=True)
+    std.masked_fill_(low == high, 1.0)  # a constant row, tested exactly (wb.losses.constant_rows)
+    return centred.div_(std), std
+
+
+@torch.no_grad()
+def through_standardization(grad, z, std):
+    """∂/∂logits from g = ∂/∂Z (B, C) through Z = (logits − mean) / std, the population std:
+
+        ∂/∂logits = (g − mean(g) − Z · mean(g · Z)) / std     (means over the C classes)
+
+    with mean(g) = 0 left out: g is a softmax minus targets that sum to 1, per row (Sun et
+    al. 2024's loss, logit standardization, through cross_entropies_and_grad). A constant
+    row (Z = 0, std 1) gets g back: the gradient of the centred logits."""
+    return torch.addcmul(grad, z, (grad * z).sum(1, keepdim=True), value=-1 / z.shape[1]).div_(std)

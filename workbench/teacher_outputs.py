@@ -17,12 +17,14 @@ import torch
 import torch.nn.functional as F
 
 from .features import feature_chunks, layers_used, predict_features
+from .losses import standardize
+from .response_loss import FAR
 
 
 class TeacherBatch(NamedTuple):
     """The teacher's outputs on a batch; what the run does not use is None (or {})."""
     logits: torch.Tensor  # when alpha > 0 (an exact KD term for the history) or the relation term compares logits
-    soft_labels: torch.Tensor  # softmax(logits / T), when alpha > 0
+    soft_labels: torch.Tensor  # when alpha > 0: softmax(logits / T), (B, C); kd_loss "dkd", "standardized": soft_labels_for
     entropy: torch.Tensor  # T² · H(soft labels) per example (KL = cross-entropy − entropy)
     features: dict  # {teacher layer: features} of the feature and relation terms
 
@@ -55,12 +57,38 @@ def soft_labels_and_entropy(logits, temperature):
     return p, torch.special.entr(p).sum(1) * temperature**2
 
 
+def decoupled_soft_labels_and_entropy(logits, labels, temperature):
+    """The teacher's side of decoupled KD (Zhao et al. 2022; workbench.response_loss) per
+    example: soft labels (B, 3, C), p = softmax(logits / T), p̂ = the softmax over the
+    non-target classes (0 at the target) and p with its target zeroed, (1 − p_t) · p̂; and
+    their entropies (B, 3), T² · H(p), T² · H(p̂) and (1 − p_t) · T² · H(p̂). p̂ comes from
+    the non-target logits, not from p / (1 − p_t), which is 0 / 0 once p_t rounds to 1."""
+    u = logits / temperature
+    p = u.softmax(1)
+    hat = u.scatter(1, labels[:, None], FAR).softmax(1)
+    rest = p.scatter(1, labels[:, None], 0.0)
+    h = torch.special.entr(torch.stack([p, hat], 1)).sum(2) * temperature**2
+    return torch.stack([p, hat, rest], 1), torch.cat([h, h[:, 1:] * rest.sum(1, keepdim=True)], 1)
+
+
+def soft_labels_for(kd_loss, logits, labels, temperature):
+    """(soft labels, entropies) of the teacher's logits for DistillConfig.kd_loss: "kd",
+    soft_labels_and_entropy; "standardized" (Sun et al. 2024), the same of the z-scored
+    logits; "dkd", decoupled_soft_labels_and_entropy."""
+    if kd_loss == "dkd":
+        return decoupled_soft_labels_and_entropy(logits, labels, temperature)
+    return soft_labels_and_entropy(standardize(logits) if kd_loss == "standardized" else logits, temperature)
+
+
 class TeacherOutputs:
     """`outputs(idx)` → the TeacherBatch of the transfer-set examples idx (a 1-D index
-    tensor) for the run that cfg describes."""
+    tensor) for the run that cfg describes. `labels` (of x): needed by kd_loss "dkd"."""
 
-    def __init__(self, teacher, student, x, cfg):
-        self.teacher, self.x, self.temperature = teacher, x, cfg.temperature
+    def __init__(self, teacher, student, x, cfg, labels=None):
+        if cfg.alpha > 0 and cfg.kd_loss == "dkd" and labels is None:
+            raise ValueError("labels must be given for kd_loss='dkd' (its terms split off the target class), got None")
+        self.teacher, self.x, self.labels, self.temperature = teacher, x, labels, cfg.temperature
+        self.kd_loss = cfg.kd_loss
         self.layers, _ = layers_used(student, teacher, cfg)
         self.soft = cfg.alpha > 0
         self.relation_on_logits = cfg.relation_weight > 0 and cfg.relation_pair is None
@@ -72,7 +100,8 @@ class TeacherOutputs:
         self.shapes = {name: f.shape[1:] for name, f in feats.items()}
         self.kept = {}
         if self.soft:
-            self.kept.update(soft_labels=(self.num_classes,), entropy=())
+            parts = (3,) if self.kd_loss == "dkd" else ()  # decoupled_soft_labels_and_entropy
+            self.kept.update(soft_labels=(*parts, self.num_classes), entropy=parts)
         if self.soft or self.relation_on_logits:
             self.kept["logits"] = (self.num_classes,)
         self.kept.update(self.shapes)
@@ -102,10 +131,13 @@ class TeacherOutputs:
             return 0
         return int(torch.stack([(~torch.isfinite(t)).flatten(1).any(1) for t in parts]).any(0).sum())
 
+    def _soft(self, logits, rows):
+        labels = None if self.labels is None else self.labels[rows]
+        return soft_labels_for(self.kd_loss, logits, labels, self.temperature)
+
     def _fill(self, rows, logits, feats):
         if self.soft:
-            self._cache["soft_labels"][rows], self._cache["entropy"][rows] = \
-                soft_labels_and_entropy(logits, self.temperature)
+            self._cache["soft_labels"][rows], self._cache["entropy"][rows] = self._soft(logits, rows)
         if "logits" in self._cache:
             self._cache["logits"][rows] = logits
         for name, f in feats.items():
@@ -115,7 +147,7 @@ class TeacherOutputs:
         if not self.cached:
             logits, feats = predict_features(self.teacher, self.x.index_select(0, idx), self.layers,
                                              mixed_precision=False)
-            p, h = soft_labels_and_entropy(logits, self.temperature) if self.soft else (None, None)
+            p, h = self._soft(logits, idx) if self.soft else (None, None)
             return TeacherBatch(logits if self.soft or self.relation_on_logits else None, p, h, feats)
         take = {name: t.index_select(0, idx) for name, t in self._cache.items()}  # faster than t[idx] on the CPU
         return TeacherBatch(take.get("logits"), take.get("soft_labels"), take.get("entropy"),

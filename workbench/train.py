@@ -20,7 +20,8 @@ from .analysis import agreement
 from .features import Terms, predict
 from .models import tap
 from .optimizer import Optimizer
-from .response_loss import cross_entropies_and_grad, dkd_terms_and_grad, kd_term, standardized_kd_and_grad
+from .losses import dkd_terms, standardized_kd_loss
+from .response_loss import FAR, cross_entropies_and_grad, dkd_weights, kd_term, standardized_cross_entropies_and_grad
 from .teacher_outputs import TeacherOutputs, non_finite_rows
 
 GATHER = 8  # batches whose rows are gathered at once (see _epoch)
@@ -184,7 +185,7 @@ def _epoch(train, response, targets, batch_size, generator, drop_single):
         teacher = targets(rows) if targets is not None else None
         response_targets = response.targets(rows, teacher)
         for b in slices:
-            yield x[b], y[b], response_targets[..., b], teacher.rows(b) if teacher is not None else None
+            yield x[b], y[b], [t[..., b] for t in response_targets], teacher.rows(b) if teacher is not None else None
 
 
 def divergence_limit(first_loss, num_classes):
@@ -271,7 +272,7 @@ def _run(student, splits, cfg, teacher, stop, batch_norm):
     train, device = splits.train, splits.train.x.device
     targets = terms = None
     if _teacher_runs(teacher, cfg):
-        targets = TeacherOutputs(teacher, student, train.x, cfg)  # the teacher's one pass
+        targets = TeacherOutputs(teacher, student, train.x, cfg, train.y)  # the teacher's one pass
         _check_classes("teacher", targets.num_classes, splits.num_classes)
         if cfg.feature_weight > 0 or cfg.relation_weight > 0:
             terms = Terms(student, targets.shapes, train.x[:2], cfg)
@@ -300,17 +301,14 @@ def _run(student, splits, cfg, teacher, stop, batch_norm):
                     break
                 with autocast(device):
                     logits = student(x).float()
-                ces, grad = cross_entropies_and_grad(logits, response_targets, response.scales, response.weights)
+                ces, grad = response.cross_entropies_and_grad(logits, response_targets)
                 extra = terms(student_feats, logits, teacher_batch) if terms is not None else {}
                 with torch.no_grad():  # every number of the step in one read from the device
                     hits = (logits.argmax(1) == y).sum(dtype=torch.float32)
-                    entropy = [teacher_batch.entropy.mean()] if response.soft else []
-                    # DKD or logit standardization: float64 terms, their gradient added to grad
-                    chosen = [response.kd_terms_and_grad(logits, y, teacher_batch, grad)] if response.term else []
-                    numbers = torch.cat([ces, torch.stack([hits, *entropy, *extra.values()]), *chosen]).tolist()
+                    entropy = [teacher_batch.entropy.mean(0).reshape(-1)] if response.term else []
+                    numbers = torch.cat([ces, torch.stack([hits, *extra.values()]), *entropy]).tolist()
                 batch, hits = response.history_row(numbers, list(extra))
-                if response.soft and batch["kd"] < response.exact_below:  # rounding would be over 1% of it
-                    response.set_kd(batch, kd_term(logits.detach(), teacher_batch.logits, cfg.temperature).item())
+                response.exact_if_small(batch, logits, y, teacher_batch)
                 value = batch["loss"]
                 if step == 0 and math.isfinite(value):
                     limit = divergence_limit(value, splits.num_classes)
@@ -350,75 +348,100 @@ def _run(student, splits, cfg, teacher, stop, batch_norm):
 
 
 class Response:
-    """The response-based terms of a run as targets for cross_entropies_and_grad: one-hot
-    labels (weight 1 − alpha when distilling, 1 otherwise; smoothed by cfg.label_smoothing)
-    and the teacher's soft labels at T (scale 1/T, weight alpha · T²). With cfg.kd_loss
-    "dkd" or "standardized" the KD term is not among the targets: `kd_terms_and_grad`
-    gives its values and its gradient, added to the targets' gradient."""
+    """The response-based terms of a run, for cross_entropies_and_grad: the one-hot labels
+    (weight 1 − alpha when distilling, 1 otherwise; smoothed by cfg.label_smoothing) and,
+    when distilling, cfg.kd_loss's soft terms at T (scale 1/T), from the teacher's soft
+    labels (teacher_outputs.soft_labels_for):
+      "kd": one term, weight alpha · T² (Hinton et al. 2015);
+      "dkd": three (response_loss.dkd_weights, times alpha · T²);
+      "standardized": one on the student's z-scored logits, weight alpha · T²
+        (response_loss.standardized_cross_entropies_and_grad).
+    Each soft term's value is its KL: T² · cross-entropy − T² · the teacher's entropy."""
 
     def __init__(self, labels, num_classes, cfg, soft):
         self.onehot = smoothed(F.one_hot(labels, num_classes).float(), cfg.label_smoothing)
-        self.cfg = cfg
-        self.term = cfg.kd_loss if soft and cfg.kd_loss != "kd" else None  # a KD term written out apart
-        self.soft = soft and self.term is None  # the soft labels are among the targets
-        t, a = cfg.temperature, cfg.alpha
-        self.scales = torch.tensor([1.0, 1 / t] if self.soft else [1.0], device=labels.device)
-        self.weights = torch.tensor([1 - a, a * t**2] if self.soft else [1 - a if self.term else 1.0],
-                                    device=labels.device)
+        self.labels, self.cfg = labels, cfg
+        self.term = cfg.kd_loss if soft else None  # "kd", "dkd", "standardized", or None: hard labels only
+        t, a, device = cfg.temperature, cfg.alpha, labels.device
+        # the soft terms in the labels' call, and their weights (times alpha · T²)
+        soft_weights = {None: [], "kd": [1.0], "dkd": dkd_weights(cfg.tckd_weight, cfg.nckd_weight).tolist(),
+                        "standardized": [1.0]}[self.term]
+        self.scales = torch.tensor([1.0] + [1 / t] * len(soft_weights), device=device)
+        self.weights = torch.tensor([1 - a if soft else 1.0] + [a * t**2 * w for w in soft_weights], device=device)
+        if self.term == "dkd":  # FAR at each example's label, to leave it out of the NCKD terms' softmax: (2, C, N)
+            self.far = F.one_hot(labels, num_classes).t().mul(FAR).expand(2, num_classes, len(labels)).contiguous()
         self.term_weights = {"feature": cfg.feature_weight, "relation": cfg.relation_weight}
-        self.term_names = ("tckd", "nckd") if self.term == "dkd" else ("kd",) if self.term else ()
-        # The fast KD term, T² · soft cross-entropy − T² · the teacher's entropy in float32,
-        # cancels two numbers near T² · ln C: its rounding error stays under
-        # KD_ROUNDING · T² · ln C (measured at most ~0.03 of that bound, B = 128, C = 10).
-        # Under 100 times that, the step's KD term is recomputed exactly (kd_term, float64):
-        # below 0.0018 at T = 4, 0.28 at T = 50, always at T >= 1000.
-        self.exact_below = 100 * KD_ROUNDING * t**2 * math.log(num_classes) if self.soft else 0.0
+        # A soft term's value, T² · cross-entropy − T² · entropy in float32, cancels two
+        # numbers near T² · ln C: its rounding error stays under KD_ROUNDING · T² · ln C
+        # (measured at most ~0.03 of that bound, B = 128, C = 10). Under 100 times that, the
+        # step's terms are recomputed exactly (float64, from both sides' logits): below
+        # 0.0018 at T = 4, 0.28 at T = 50, always at T >= 1000.
+        self.exact_below = 100 * KD_ROUNDING * t**2 * math.log(num_classes) if soft else 0.0
 
     def targets(self, idx, teacher_batch):
-        """(1 or 2, C, B): one-hot labels of the rows idx, and their soft labels when
-        distilling, laid out for cross_entropies_and_grad."""
+        """The rows idx laid out for the step's cross_entropies_and_grad calls, each tensor
+        with the batch last: [targets (K, C, B)], and for "dkd" [targets, masks (2, C, B),
+        target sums (K, 1, B)]."""
         onehot = self.onehot.index_select(0, idx)
-        targets = torch.stack([onehot, teacher_batch.soft_labels]) if self.soft else onehot[None]
-        return targets.transpose(1, 2).contiguous()
+        if self.term is None:
+            return [onehot[None].transpose(1, 2).contiguous()]
+        soft = teacher_batch.soft_labels
+        if self.term != "dkd":  # "kd", "standardized": soft is (B, C)
+            return [torch.stack([onehot, soft]).transpose(1, 2).contiguous()]
+        # "dkd": soft is (B, 3, C), decoupled_soft_labels_and_entropy's p, p̂ and p with its target zeroed
+        targets = torch.cat([onehot[:, None], soft], 1).permute(1, 2, 0).contiguous()
+        return [targets, self.far.index_select(2, idx), targets.sum(1, keepdim=True)]
 
-    def kd_terms_and_grad(self, logits, labels, teacher_batch, grad):
-        """The float64 terms of kd_loss "dkd" ((TCKD, NCKD)) or "standardized" ((KD,)) on a
-        batch, adding the gradient of alpha · the chosen loss with respect to the logits to
-        `grad` (workbench.response_loss; tests check both against wb.losses and autograd)."""
-        cfg = self.cfg
+    def cross_entropies_and_grad(self, logits, batch):
+        """(ces, grad) of the step's response terms: their batch-mean cross-entropies (the
+        labels' first) and the gradient of their weighted sum with respect to the logits."""
         if self.term == "dkd":
-            return dkd_terms_and_grad(logits, teacher_batch.logits, labels, cfg.temperature,
-                                      (cfg.alpha * cfg.tckd_weight, cfg.alpha * cfg.nckd_weight), grad)
-        return standardized_kd_and_grad(logits, teacher_batch.logits, cfg.temperature, cfg.alpha, grad)
+            return cross_entropies_and_grad(logits, batch[0], self.scales, self.weights, *batch[1:])
+        if self.term == "standardized":
+            return standardized_cross_entropies_and_grad(logits, batch[0], self.scales, self.weights)
+        return cross_entropies_and_grad(logits, batch[0], self.scales, self.weights)
 
     def history_row(self, numbers, extra):
-        """The step's history row from the numbers read off the device, [ce, soft_ce
-        (distilling), hits, mean T²·entropy (distilling), the extra terms…, the terms of
-        kd_terms_and_grad…], and its hits."""
-        cfg = self.cfg
-        if self.soft:
-            ce, soft_ce, hits, entropy, *rest = numbers
-            kd = soft_ce * cfg.temperature**2 - entropy  # = kd_loss: KL is cross-entropy minus entropy
-            row = {"loss": cfg.alpha * kd + (1 - cfg.alpha) * ce, "ce": ce, "kd": kd}
-        elif self.term:
-            ce, hits, *rest = numbers
-            rest, chosen = rest[:len(extra)], dict(zip(self.term_names, rest[len(extra):]))
-            kd = cfg.tckd_weight * chosen["tckd"] + cfg.nckd_weight * chosen["nckd"] if self.term == "dkd" \
-                else chosen["kd"]
-            row = {"loss": cfg.alpha * kd + (1 - cfg.alpha) * ce, "ce": ce, "kd": kd,
-                   **({} if self.term != "dkd" else chosen)}
-        else:
-            ce, hits, *rest = numbers
-            row = {"loss": ce, "ce": ce}
+        """The step's history row from the numbers read off the device, [the cross-entropies
+        of cross_entropies_and_grad…, hits, the extra terms…, the teacher's mean T² ·
+        entropies (distilling)…], and its hits."""
+        cfg, n, m = self.cfg, len(self.scales), len(self.scales) + 1 + len(extra)
+        (ce, *soft_ces), (hits, *rest), entropies = numbers[:n], numbers[n:m], numbers[m:]
+        row = {"loss": ce, "ce": ce}
+        if self.term:
+            kl = [soft_ce * cfg.temperature**2 - h for soft_ce, h in zip(soft_ces, entropies)]  # CE − entropy
+            # "dkd": KL of KD, NCKD and (1 − p_t) · NCKD (response_loss.dkd_weights)
+            chosen = {"tckd": kl[0] - kl[2], "nckd": kl[1]} if self.term == "dkd" else {}
+            kd = self._dkd(chosen) if chosen else kl[0]
+            row = {"loss": cfg.alpha * kd + (1 - cfg.alpha) * ce, "ce": ce, "kd": kd, **chosen}
         for name, value in zip(extra, rest):
             row[name] = value
             row["loss"] += self.term_weights[name] * value
         return row, int(hits)
 
-    def set_kd(self, row, kd):
-        """Put the exact KD term (kd_term) into a step's history row, and its loss."""
+    def _dkd(self, terms):
+        return self.cfg.tckd_weight * terms["tckd"] + self.cfg.nckd_weight * terms["nckd"]
+
+    def _set_kd(self, row, kd):
+        """Put the KD term kd (unweighted by alpha) into the row, and into its loss."""
         row["loss"] += self.cfg.alpha * (kd - row["kd"])
         row["kd"] = kd
+
+    def exact_if_small(self, row, logits, labels, teacher_batch):
+        """Recompute the row's soft terms in float64 from both sides' logits (kd_term,
+        wb.losses.dkd_terms, wb.losses.standardized_kd_loss) where one is under exact_below."""
+        names = ("tckd", "nckd") if self.term == "dkd" else ("kd",) if self.term else ()
+        if not names or min(row[name] for name in names) >= self.exact_below:
+            return
+        logits, teacher_logits, t = logits.detach(), teacher_batch.logits, self.cfg.temperature
+        if self.term == "dkd":
+            terms = dkd_terms(logits.double(), teacher_logits.double(), labels, t)
+            row.update(zip(names, (term.item() for term in terms)))
+            self._set_kd(row, self._dkd(row))
+        elif self.term == "standardized":
+            self._set_kd(row, standardized_kd_loss(logits.double(), teacher_logits.double(), t).item())
+        else:
+            self._set_kd(row, kd_term(logits, teacher_logits, t).item())
 
 
 def smoothed(onehot, eps):
