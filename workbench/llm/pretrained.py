@@ -6,6 +6,9 @@
                   facts language (pretrained on its sentences with the answers drawn at
                   random) but knows none of its facts, as a pretrained LLM knows a
                   language but not a teacher's knowledge
+    "addition"    the reasoning lab's teacher: a GPT trained on additions of two 3-digit
+                  numbers worked out column by column (workbench.llm.addition, verbose form),
+                  none of them from the task's held-out sets
 
 All ship with the package (small files, rebuilt by `python -m workbench.llm build`); a
 missing or corrupt file is retrained on first use, with a progress bar, and cached."""
@@ -20,7 +23,7 @@ from tqdm.auto import tqdm
 from .. import cache
 from .._check import one_of
 from ..device import pick_device
-from . import facts, gpt, text
+from . import addition, facts, gpt, text
 from .tokenizer import CharTokenizer, PAD
 
 SHIPPED_DIR = pathlib.Path(__file__).parent / "checkpoints"
@@ -29,7 +32,7 @@ FORMAT = 1
 
 @dataclass(frozen=True)
 class Recipe:
-    corpus: str  # "facts", "facts-format" (random answers) or "pydoc"
+    corpus: str  # "facts", "facts-format" (random answers), "pydoc" or "addition"
     context: int
     layers: int
     width: int
@@ -37,7 +40,7 @@ class Recipe:
     steps: int
     batch_size: int
     lr: float = 3e-3
-    sentences: int = 50_000  # facts: the size of the pretraining corpus
+    sentences: int = 50_000  # facts, addition: the size of the pretraining corpus (sentences, problems)
     seed: int = 0
     about: str = ""
 
@@ -51,6 +54,9 @@ RECIPES = {
     "facts-base": Recipe("facts-format", context=32, layers=2, width=48, heads=4, steps=300, batch_size=64,
                          sentences=5_000, about="GPT, 2 layers of width 48 (~60k parameters): the facts language's "
                                                 "grammar and answer words, none of its facts"),
+    "addition": Recipe("addition", context=64, layers=3, width=96, heads=4, steps=3000, batch_size=64,
+                       sentences=50_000, about="GPT, 3 layers of width 96 (~340k parameters), trained on 50,000 "
+                                               "additions of two 3-digit numbers, worked column by column"),
 }
 TEACHERS = ("facts", "pydoc")
 
@@ -69,7 +75,10 @@ def language():
 
 
 def tokenizer(name):
-    return CharTokenizer(text.ASCII) if RECIPES[name].corpus == "pydoc" else language().tokenizer
+    corpus = RECIPES[name].corpus
+    if corpus == "addition":
+        return CharTokenizer(addition.CHARS)
+    return CharTokenizer(text.ASCII) if corpus == "pydoc" else language().tokenizer
 
 
 def lm_loss(model, ids):
@@ -105,13 +114,18 @@ def pretrain(model, batches, steps, lr=3e-3, progress=True, desc="pretraining"):
 def _blank(name):
     r = RECIPES[name]
     model = gpt.build(tokenizer(name), r.context, r.layers, r.width, r.heads)
-    model.bos = "" if r.corpus == "pydoc" else facts.BOS
+    model.bos = facts.BOS if r.corpus.startswith("facts") else ""
     model.about = r.about
     return model
 
 
 def _batches(name, device, generator):
     r = RECIPES[name]
+    if r.corpus == "addition":
+        held_out = addition.held_out(addition.DIGITS)
+        sums = addition.problems(r.sentences, seed=r.seed, exclude=held_out)
+        ids = tokenizer(name).batch([addition.prompt(a, b) + addition.worked(a, b) for a, b in sums])[0]
+        return lambda: ids[torch.randint(len(ids), (r.batch_size,), generator=generator)].to(device)
     if r.corpus != "pydoc":
         lang = language()
         pairs = lang.sample_pairs(r.sentences, generator)
