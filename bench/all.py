@@ -17,7 +17,7 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PARTS = ("bench/bench.py", "bench/bench_app.py", "bench/bench_llm.py", "bench/bench_llm_today.py",
          "bench/bench_collapse.py", "bench/bench_payoff.py", "bench/bench_board.py",
-         "bench/bench_losses.py", "bench/gpu.py")
+         "bench/bench_losses.py", "bench/bench_reasoning.py", "bench/gpu.py")
 _EXCEPTION = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Timeout)\b")
 
 

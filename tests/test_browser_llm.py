@@ -1,10 +1,17 @@
 """The views of issue 22 in a real browser (Debian's chromium driven by Playwright, as
 test_browser.py): the LLM tab's recipe line and TRL text follow its controls, the "Dense
-vs sparse" tab draws its three curves, and the Payoff tab's speculative-decoding view
-fills its table. Each runs a tiny budget; screenshots go to test-artifacts/screenshots/."""
+vs sparse" tab draws its three curves, the Payoff tab's speculative-decoding view fills
+its table, and the "Reasoning" tab (issue 27) refuses a student width that is not a
+multiple of the heads with the engine's message, then runs a tiny budget: one curve per
+way, the table, one problem worked by the teacher, the truth and the four students, the
+outcome revealed next to the prediction, and axe's WCAG 2.1 A/AA checks on the drawn page.
+Each runs a tiny budget (one page load for all: each costs a kernel); screenshots go to
+test-artifacts/screenshots/."""
 import pytest
 
+from test_a11y_axe import blocking_violations
 from test_browser import SHOTS, app_url, open_tab, page, type_into  # noqa: F401 (fixtures)
+from test_browser_board import screenshot_whole
 
 VISIBLE_PANEL = ".widget-tab-contents > .lm-Widget:visible, .lm-TabPanel-stackedPanel > .lm-Widget:visible"
 
@@ -110,3 +117,46 @@ def test_dense_vs_sparse_runs_a_tiny_budget_and_draws_three_curves(page):
     page.screenshot(path=str(SHOTS / "dense_vs_sparse.png"), full_page=True)
     panel.locator(".js-plotly-plot").first.screenshot(path=str(SHOTS / "dense_vs_sparse_curves.png"))
     assert not page.query_selector_all(".kd-error:visible") and not page.errors
+
+
+def test_the_reasoning_tab_refuses_a_bad_width_then_runs_a_tiny_budget(page):
+    from widgets import reasoning_lab as rl
+    from workbench.llm import reasoning
+    open_tab(page, "Reasoning")
+    panel = page.locator(VISIBLE_PANEL).last
+    page.locator("text=Distilling reasoning. >> visible=true").wait_for(timeout=60_000)
+    shown = " ".join(panel.inner_text().split())
+    assert rl.QUESTION in shown and all(c in shown for c in rl.CHOICES)  # asked before Run
+
+    type_into(page, "student width", "50")
+    panel.locator("button:has-text('Run'):visible").click()
+    error = panel.locator(".kd-error:visible")
+    error.wait_for(timeout=30_000)
+    assert "width must be a multiple of 4 from 16 to 128" in error.inner_text() and "got 50" in error.inner_text()
+    assert "Traceback" not in page.inner_text("body")
+
+    type_into(page, "student width", str(reasoning.ReasoningConfig().width))
+    type_into(page, "teacher queries", "8")
+    type_into(page, "rounds", "2")
+    type_into(page, "optimizer steps", "4")
+    panel.locator(f"label:has-text(\"{rl.UNFILTERED}\"):visible").click()  # a prediction, by its label
+    page.wait_for_timeout(300)
+    panel.locator("button:has-text('Run'):visible").click()
+    panel.locator(".kd-table:has-text('inherited mistakes'):visible").wait_for(timeout=120_000)
+    panel.locator(".kd-info:has-text('Done.'):visible").wait_for(timeout=60_000)
+    page.wait_for_timeout(500)  # the figure's last redraw
+
+    labels = [reasoning.LABELS[w] for w in reasoning.WAYS]
+    plot = panel.locator(".js-plotly-plot").first
+    assert plot.locator(".legend .traces .legendtext").all_text_contents() == labels
+    assert plot.locator(".scatterlayer .trace .points path").count() == 2 * len(labels)  # two rounds each
+    table = panel.locator(".kd-table:visible").inner_text()
+    assert all(label in table for label in labels) and "longer problems" in table
+    example = panel.locator(".kd-example:visible").inner_text()
+    assert all(f"student {label}" in example for label in labels) and "true worked steps" in example
+    revealed = panel.locator(".kd-reveal:visible").inner_text()
+    assert revealed.startswith(f"You predicted: {rl.UNFILTERED}. What happened: This run (seed 0, 8 teacher "
+                               "queries), held-out accuracy (a)"), revealed
+    assert not page.query_selector_all(".kd-error:visible") and not page.errors
+    assert blocking_violations(page) == []  # WCAG 2.1 A/AA (axe-core), with the table and the example drawn
+    screenshot_whole(page, SHOTS / "reasoning.png", ".kd-app")

@@ -31,7 +31,7 @@ def checked_cells(path):
 
 
 def test_there_is_a_solution_for_every_exercise():
-    assert NAMES == sorted(p.name for p in (NOTEBOOKS / "solutions").glob("*.ipynb")) and len(NAMES) == 8
+    assert NAMES == sorted(p.name for p in (NOTEBOOKS / "solutions").glob("*.ipynb")) and len(NAMES) == 9
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -17,7 +17,7 @@ import pandas as pd
 
 import beyond_fakes
 from widgets import (beyond_plots, board_page, classroom, collapse_plots, dense_sparse_lab, fidelity, plots,
-                     speculative_view)
+                     reasoning_lab, speculative_view)
 from widgets.figure_view import FigureView
 from widgets.live import Message, live, refresh
 
@@ -117,6 +117,9 @@ FIGURES = {
              {"samples": 64, "sampled_right": 0.3 + (0.4 if m == "opd" else 0.1) + k / 10, "fact_accuracy": 0.5,
               "kl_to_truth": 2.0}]
          for m in ("sft", "rl", "opd")}, 0.5),
+    "accuracy_curves": lambda k: reasoning_lab.accuracy_curves(
+        {w: [{"queries": 300, "accuracy": 0.2 + i / 10}, {"queries": 600, "accuracy": 0.4 + i / 10 + k / 20}]
+         for i, w in enumerate(("answers", "traces", "verified", "truth"))}, 0.93 - k / 10),
     "gain_scatter": lambda k: board_page.gain_scatter(board_runs(k)),
     "gain_histogram": lambda k: board_page.gain_histogram(board_runs(k)),
     "recovery_bars": lambda k: board_page.recovery_bars(board_runs(k)),
@@ -136,12 +139,13 @@ NOT_FIGURES = {"text", "plain", "value", "num", "describe", "summary", "table", 
                "mean_and_median_summary", "show_text_in_notebooks",
                # the lab modules' helpers that draw nothing
                "top_answer_share", "judge", "reached_words",
+               "verdict", "steps_right", "example_html", "table_rows", "teacher_words", "accuracy_words",
                # the class panel's helpers (widgets.classroom)
                "plural", "results_of", "settings_of", "record_hook", "own_runs_html",
                # the board page's helpers (widgets.board_page)
                "esc", "access", "refusal", "board_page", "pseudonyms"} | beyond_fakes.HELPERS
-FIGURE_MODULES = (plots, collapse_plots, speculative_view, dense_sparse_lab, classroom, board_page, fidelity,
-                  beyond_plots)
+FIGURE_MODULES = (plots, collapse_plots, speculative_view, dense_sparse_lab, reasoning_lab, classroom, board_page,
+                  fidelity, beyond_plots)
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e-?\d+)?")
 
 
@@ -178,7 +182,8 @@ def drawn(fig):
 @pytest.mark.parametrize("name", ["soft_label_bars", "soft_labels_by_temperature", "entropy_vs_temperature",
                                   "training_curves", "loss_parts", "per_class_accuracy", "curves_side_by_side",
                                   "distribution_bars", "next_token_bars", "two_answer_scatter", "rank_probabilities",
-                                  "payoff_scatter", "mean_and_median", "gain_scatter", "gain_histogram"])
+                                  "payoff_scatter", "mean_and_median", "gain_scatter", "gain_histogram",
+                                  "accuracy_curves"])
 def test_the_table_holds_every_value_the_figure_draws(name):
     for k in (0, 1):
         fig = FIGURES[name](k)

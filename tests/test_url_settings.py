@@ -1,5 +1,7 @@
 """Settings in the page's URL: a link reopens a tab with its lab's settings; bad or
 unknown values are ignored with a note, never a crash, and never become HTML."""
+import urllib.parse
+
 from widgets import CollapseLab, collapse_lab, url_settings
 from widgets.app import app
 from widgets.lab import DistillationLab
@@ -60,3 +62,35 @@ def test_every_lab_takes_its_scenario_from_the_link_and_drops_it_when_other_sett
     assert lab.picker.menu.value == "(choose one)" and lab.picker.prediction.question == collapse_lab.OWN.question
     # a link carries settings, never a learner's prediction
     assert not any(w is p.buttons for w in url_settings.controls(lab).values() for p in lab.picker.predictions.values())
+
+
+def _html_values(widget):
+    """The HTML of every HTML widget under `widget`."""
+    import ipywidgets as W
+    found = [widget.value] if isinstance(widget, (W.HTML, W.HTMLMath)) else []
+    for child in getattr(widget, "children", ()):
+        found += _html_values(child)
+    return found
+
+
+def test_a_script_in_every_setting_of_every_labs_link_never_becomes_html(digits):
+    """The XSS string as the value of every setting of every tab that has settings: it is
+    ignored or kept as text, and no HTML of the page holds a tag made of it (the browser
+    test loads one such link in Chromium)."""
+    from widgets.app import TABS
+    xss = "<img src=x onerror=\"document.title='XSS'\">"
+    page, checked = app(digits, query=""), []
+    for index, (title, _) in enumerate(TABS):
+        page.open_tab(index)
+        lab = page.lab_of(index)
+        if lab is None:
+            continue
+        names = list(url_settings.controls(lab))
+        page.open_link(urllib.parse.urlencode({"tab": title, **dict.fromkeys(names, xss)}))
+        assert page.tabs.selected_index == index
+        for value in _html_values(page):
+            assert "<img" not in value, (title, value[:200])
+        assert "&lt;img" in page.message.value or all(
+            getattr(w, "value", None) == xss for w in url_settings.controls(lab).values()), title
+        checked.append(title)
+    assert {"Distillation lab", "LLM", "Collapse", "Payoff", "Reasoning", "Dense vs sparse"} <= set(checked)

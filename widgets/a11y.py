@@ -322,6 +322,8 @@ export default {
 CSS = r"""
 /* the tab labels: the current text colour on the grey tabs is 4.45:1; ui-font-color1 is >= 12:1 */
 .jupyter-widgets.jupyter-widget-tab > .lm-TabBar { --jp-ui-font-color2: var(--jp-ui-font-color1); }
+/* each tab as wide as its label, not a fixed 144px shrunk alike: twelve labels fit 1400px uncut */
+.jupyter-widgets.jupyter-widget-tab > .lm-TabBar .lm-TabBar-tab { flex: 0 1 auto; }
 
 /* a focus ring on every control (ipywidgets removes outlines with !important; this puts one
    back): 2px of #1a5fb4, 6.4:1 against white, 5.5:1 against the grey of the tab bar */

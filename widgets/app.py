@@ -21,6 +21,7 @@ from . import url_settings
 from .llm_lab import LLMLab
 from .next_token import NextTokenViewer
 from .payoff_lab import PayoffLab
+from .reasoning_lab import ReasoningLab
 from .relation_lab import RelationLab
 from .speculative_view import SpeculativeView
 from .temperature import TemperatureExplorer
@@ -36,7 +37,8 @@ student's intermediate features match the teacher's in <i>Feature KD</i> (FitNet
 and the relations between examples in <i>Relation KD</i> (RKD, similarity-preserving), and distil a
 tiny language model white-box (from the teacher's token distributions) or black-box (from its text
 alone) in <i>LLM</i>, on-policy too (the student samples, the teacher scores every token), and set
-the teacher's per-token signal against one reward per sequence in <i>Dense vs sparse</i>. In <i>Collapse</i>,
+the teacher's per-token signal against one reward per sequence in <i>Dense vs sparse</i>; distil a teacher's
+worked steps, mistakes and all, into a small student in <i>Reasoning</i>. In <i>Collapse</i>,
 train each generation of a model on samples of the last one's output and see what becomes of rare things;
 in <i>Payoff</i>, measure how small and fast a student can be for its accuracy (and export one to ONNX)
 and what a distilled draft model is worth in speculative decoding; in <i>Beyond Hinton</i>, test what
@@ -120,9 +122,29 @@ class DenseSparseTab:
         self.widget = W.VBox([W.HTML(DENSE_INTRO), self.lab.widget])
 
 
+REASONING_INTRO = """<p style="max-width:900px"><b>Distilling reasoning.</b> A teacher adds two 3-digit numbers
+by writing out its <b>worked steps</b>, column by column, as a pupil does on paper
+(&ldquo;7+5+0=12,4+8+1=13,3+2+1=6,632.&rdquo;). It is a black box: text in, text out, and it samples at a
+temperature, so now and then it is wrong. The same small student, from the same start, learns from the same
+teacher queries four ways: (a) the teacher's final answers only, (b) its worked steps, (c) only the worked
+steps a <b>verifier</b> accepts, and (d) the true answers, with no teacher at all. The verifier checks the final
+answer only, never the steps. Keeping the verified samples is rejection sampling, as in STaR (Zelikman et al.
+2022) and the data DeepSeek-R1's small students were distilled on (DeepSeek-AI 2025). Predict, Run, and see
+which student adds best, which copies the teacher's mistakes, and how each does on longer numbers.</p>"""
+
+
+class ReasoningTab:
+    """An introduction, then the reasoning lab (one teacher's worked steps, four students)."""
+
+    def __init__(self, splits=None):
+        self.lab = ReasoningLab()
+        self.widget = W.VBox([W.HTML(REASONING_INTRO), self.lab.widget])
+
+
 TABS = [("Soft labels", TemperatureExplorer), ("Dark knowledge", DarkKnowledgeMap),
         ("Distillation lab", DistillationLab), ("Feature KD", FeatureLab), ("Relation KD", RelationLab),
-        ("LLM", LLMTab), ("Dense vs sparse", DenseSparseTab), ("Collapse", CollapseTab), ("Payoff", PayoffTab),
+        ("LLM", LLMTab), ("Dense vs sparse", DenseSparseTab), ("Reasoning", ReasoningTab),
+        ("Collapse", CollapseTab), ("Payoff", PayoffTab),
         ("Beyond Hinton", BeyondLab), ("Exercises", ExercisesTab)]
 
 

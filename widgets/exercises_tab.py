@@ -14,7 +14,8 @@ TITLES = {"soft_labels": "Soft labels and temperature", "kd_loss": "The KD loss"
           "temperature_alpha": "Choosing T and alpha", "left_out": "The left-out digit",
           "features_relations": "Features and relations", "white_black_box": "White-box and black-box",
           "collapse": "Model collapse", "payoff": "The payoff: size, speed and shipping",
-          "beyond": "Beyond Hinton: what research found since 2015"}
+          "beyond": "Beyond Hinton: what research found since 2015",
+          "reasoning": "Distilling reasoning: worked steps and a verifier"}
 
 
 def _feedback_html(passed, text):

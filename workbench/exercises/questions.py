@@ -716,6 +716,129 @@ BEYOND = [
     ]),
 ]
 
+REASONING = [
+    _q("A student trained on the teacher's worked steps learns 3-digit addition; the same student trained on the "
+       "teacher's final answers to the same problems does not. Why?", [
+        ("it trains on more problems", False,
+         "No: both train on the same teacher queries, with the same optimizer steps. The worked steps do give it "
+         "more characters to predict on each problem, and those characters are the point: they are the "
+         "intermediate results."),
+        ("each step is a small computation (one column: two digits and a carry) it can learn, and the answer is "
+         "built from steps already written", True,
+         "Yes: that is what scratchpads showed (Nye et al. 2021). From the answer alone the student must produce "
+         "every digit of a + b, carries included, in one go, and a few hundred examples do not teach that."),
+        ("the teacher's final answers are often wrong", False,
+         "No: the teacher is right on about 93% of them at T = 1.4, and the hard-label control, trained on the "
+         "true answers to the same problems, fails as well: the answers carry too little, right or wrong."),
+        ("it has memorised the test problems", False,
+         "No: no teacher query is a held-out problem; accuracy there measures addition learned, not recall."),
+    ]),
+    _q("The lab's verifier keeps a teacher trace for the student (rejection sampling) when…", [
+        ("every step and the final answer are right", False,
+         "No: that would be a process check. This verifier, like the rule-based answer checks of DeepSeek-R1's "
+         "data, reads only the final answer: a trace with a wrong step and the right answer passes."),
+        ("the teacher was sure of it", False,
+         "No: a black-box teacher gives only text, no probabilities. The verifier compares the answer with the "
+         "known truth."),
+        ("the student, asked the same problem, gives the same answer", False,
+         "No: agreement with the student is not evidence that the answer is right; the verifier checks it "
+         "against the truth (here a + b)."),
+        ("its final answer equals a + b, whatever its steps", True,
+         "Yes: it checks the outcome only. That is cheap and needs no teacher internals, but a kept trace can "
+         "still teach a wrong step."),
+    ]),
+    _q("Compared with training on all of the teacher's traces (b), what does keeping only the verified ones (c) "
+       "change?", [
+        ("the student no longer repeats the teacher's wrong answers on the problems the teacher got wrong", True,
+         "Yes: it never trains on them. The student of all traces inherits a share of those mistakes; the "
+         "verified one, at the lab's default, almost none."),
+        ("the student becomes more accurate than its teacher", False,
+         "No: the filter takes wrong examples away; it adds nothing the teacher did not know, and the student "
+         "here stays below its teacher (which adds correctly when greedy)."),
+        ("nothing is lost: the same traces are used", False,
+         "No: the rejected traces were paid for as queries and thrown away: about 7% here, and far more where "
+         "the teacher is right less often (the queries needed are the traces wanted divided by the share right)."),
+        ("the teacher's logits are needed to filter", False,
+         "No: it needs only the text and a way to check the answer (the true sum here; unit tests or a math "
+         "checker elsewhere), so it works with a black-box teacher."),
+    ]),
+    _q("At the lab's default, the student trained on the teacher's final answers alone gives the teacher's own "
+       "wrong answer on most of the training problems the teacher got wrong, and adds almost no held-out problem "
+       "correctly. What does that show?", [
+        ("it learned the teacher's way of adding, errors and all", False,
+         "No: it adds almost no held-out problem correctly, so it learned no way of adding. It learned a list of "
+         "answers."),
+        ("the teacher's mistakes are systematic, so any student makes them", False,
+         "No: the student of verified traces, which never saw them, almost never makes them; nor does the "
+         "hard-label control trained on the true answers."),
+        ("it memorised its training pairs, mistakes included, without learning addition", True,
+         "Yes: over many passes it inherits each answer it was shown, wrong ones included, and learns nothing "
+         "that carries to a new problem. The hard-label control shows the same accuracy without the inherited "
+         "mistakes: the failure is in answers alone, not in the teacher's errors."),
+        ("the verifier let the wrong answers through", False,
+         "No: this student's data is not filtered at all; only way (c) uses the verifier."),
+    ]),
+    _q("Every student, however well it adds 3-digit numbers, scores about 0 on 4-digit problems. Why?", [
+        ("4-digit addition needs a larger model", False,
+         "No: the column rule is the same at any length, and the same students do it well on 3 digits. What "
+         "changes is where each digit sits."),
+        ("the students did not train long enough", False,
+         "No: more steps on 3-digit problems add nothing at positions that training never reaches."),
+        ("the verifier rejects 4-digit answers", False,
+         "No: the verifier only chooses training data; accuracy on longer problems compares each answer with the "
+         "true sum."),
+        ("the student learned each column at fixed positions (learned absolute position embeddings): in a "
+         "longer problem every digit sits where training put another, and the steps run past any position it "
+         "saw", True,
+         "Yes: a failure of length generalisation, not of the steps. McLeish et al. (2024) gave each digit an "
+         "embedding of its place within its own number, and their transformers trained on numbers of up to 20 "
+         "digits added numbers of 100."),
+    ]),
+    _q("Li et al. (2025), 'Small Models Struggle to Learn from Strong Reasoners', found that…", [
+        ("longer chains of thought from a stronger teacher help a student of any size", False,
+         "No: that is the assumption they tested. Small students did not consistently gain from long chains of "
+         "thought or from larger teachers."),
+        ("small students (about 3B parameters or less) learned better from shorter, simpler chains of thought, "
+         "and mixing long and short ones (Mix Distillation) helped", True,
+         "Yes: they called it the small model learnability gap: what a student can learn from depends on its "
+         "size. The lab's verbose-against-terse comparison asks the same question on addition."),
+        ("small models cannot be distilled from chains of thought at all", False,
+         "No: they learned from short chains and from mixtures; the gap is about which chains, not whether."),
+        ("small students should be trained with RL instead", False,
+         "No: they compared distillation data, not RL. DeepSeek-AI (2025) found that distilling R1 into small "
+         "models beat large-scale RL on a small model of their own."),
+    ]),
+    _q("How were DeepSeek-R1's distilled students (Qwen and Llama models) made?", [
+        ("by matching R1's token probabilities (white-box KL)", False,
+         "No: they were fine-tuned on R1's text, as a black-box student is; the students' tokenizers were not "
+         "R1's anyway."),
+        ("by RL with R1's rule-based rewards", False,
+         "No: the distilled students had supervised fine-tuning only; the paper reports that distillation beat "
+         "large-scale RL on a 32B student."),
+        ("by fine-tuning on 1,000 carefully chosen examples", False,
+         "No: that was s1 (Muennighoff et al. 2025): 1,000 questions with reasoning traces, and budget forcing "
+         "at test time."),
+        ("by supervised fine-tuning on about 800,000 samples curated with R1, its reasoning samples kept by "
+         "rejection sampling", True,
+         "Yes: the samples were filtered for right answers (and readable text) before fine-tuning: the "
+         "verifier filter of exercise 09, at scale."),
+    ]),
+    _q("STaR (Zelikman et al. 2022) bootstrapped a model's own rationales. What did it do with a rationale that "
+       "reached a wrong answer?", [
+        ("trained on it with a negative weight", False,
+         "No: STaR trained on kept rationales only, with ordinary fine-tuning."),
+        ("threw it away, and for a problem the model failed it generated a rationale with the right answer given "
+         "as a hint (rationalization), keeping it if it reached that answer", True,
+         "Yes: a filter on the final answer, as in the lab's way (c), plus rationalization so that hard problems "
+         "are not simply lost."),
+        ("kept it, since its steps could still be useful", False,
+         "No: only rationales that reached the right answer were fine-tuned on; that filter is the heart of "
+         "STaR."),
+        ("asked a larger teacher to correct it", False,
+         "No: STaR had no teacher; the model taught itself, with the right answers as its only check."),
+    ]),
+]
+
 QUESTIONS = {
     "soft_labels": SOFT_LABELS,
     "kd_loss": KD_LOSS,
@@ -726,4 +849,5 @@ QUESTIONS = {
     "collapse": COLLAPSE,
     "payoff": PAYOFF,
     "beyond": BEYOND,
+    "reasoning": REASONING,
 }
