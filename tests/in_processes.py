@@ -11,10 +11,10 @@ def _one_thread():
 
 
 def run_all(jobs, workers=2):
-    """[fn(*args) for fn, args in jobs], computed in `workers` fresh processes (spawned:
-    no state of this one is shared). The functions must be importable and return
-    picklable values."""
+    """[fn(*args, **kwargs) for fn, args(, kwargs) in jobs], computed in `workers` fresh
+    processes (spawned: no state of this one is shared), in order. The functions must be
+    importable (module-level) and return picklable values."""
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=_one_thread) as pool:
-        futures = [pool.submit(fn, *args) for fn, args in jobs]
+        futures = [pool.submit(job[0], *job[1], **(job[2] if len(job) > 2 else {})) for job in jobs]
         return [f.result() for f in futures]

@@ -13,6 +13,8 @@ from workbench.llm.distill import completion_mask
 from workbench.train import run
 from widgets import llm_lab
 
+from in_processes import run_all
+
 
 @pytest.fixture(scope="module")
 def teacher():
@@ -386,18 +388,25 @@ LESSONS = {"white": {}, "black": {"method": "black-box"}, "greedy": {"method": "
            "on-policy": {"loss": "reverse_kl", "on_policy": 1.0}}
 
 
-@pytest.fixture(scope="module")
-def lessons():
-    runs, made, original = Lessons(), [], wb.llm.experiments.student
-    with pytest.MonkeyPatch.context() as mp:  # keep each trained student and what its pool received
+def lesson(name, seed):
+    """(what wb.llm.experiment returned, the student it trained, the sequences its pool
+    received) for LESSONS[name] at `seed`."""
+    made, original = [], wb.llm.experiments.student
+    with pytest.MonkeyPatch.context() as mp:  # keep the trained student and what its pool received
         mp.setattr(wb.llm.experiments, "student", lambda *a, **kw: made.append(original(*a, **kw)) or made[-1])
         mp.setattr(wb.llm.distill, "Pool", SeenPool)
-        for seed in SEEDS:
-            for name, kw in LESSONS.items():
-                SeenPool.rounds = [[]]
-                runs[name, seed] = wb.llm.experiment(seed=seed, device="cpu", **kw)
-                runs.students[name, seed] = made[-1]
-                runs.seen[name, seed] = [row for r in SeenPool.rounds for row in r]
+        SeenPool.rounds = [[]]
+        result = wb.llm.experiment(seed=seed, device="cpu", **LESSONS[name])
+        return result, made[-1], [row for r in SeenPool.rounds for row in r]
+
+
+@pytest.fixture(scope="module")
+def lessons():
+    """Every lesson at every seed, each in a one-thread worker process (tests/in_processes.py)."""
+    keys = [(name, seed) for seed in SEEDS for name in LESSONS]
+    runs = Lessons()
+    for key, (result, student, seen) in zip(keys, run_all([(lesson, key) for key in keys])):
+        runs[key], runs.students[key], runs.seen[key] = result, student, seen
     return runs
 
 

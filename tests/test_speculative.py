@@ -12,6 +12,8 @@ import workbench as wb
 from workbench.llm import gpt, speculative
 from workbench.llm.tokenizer import PAD, CharTokenizer
 
+from in_processes import run_all
+
 LEVEL = 0.001  # chi-square tests reject at this level; bins expected to hold < 5 samples are merged
 SAMPLES = 4000
 
@@ -178,19 +180,22 @@ def test_the_leviathan_formulas():
 DISTILLED_GAIN = 0.05
 
 
-@pytest.fixture(scope="module")
-def measured(target):
-    """{seed: {draft: measure(...)}} for seeds 0-2: the drafts trained once per seed."""
-    out = {}
-    for seed in range(3):
-        ids = speculative.prompt_ids(200, seed)
-        out[seed] = {}
-        for name in ("base", "white-box", "on-policy"):
-            model, run = speculative.draft_steps(name, seed)
-            for _ in run or ():
-                pass
-            out[seed][name] = speculative.measure(target, model, ids, lookahead=4, seed=seed)
+def measure_drafts(seed):
+    """{draft: measure(...)} of the three drafts trained at `seed`."""
+    target, ids, out = wb.llm.teacher("facts"), speculative.prompt_ids(200, seed), {}
+    for name in ("base", "white-box", "on-policy"):
+        model, run = speculative.draft_steps(name, seed)
+        for _ in run or ():
+            pass
+        out[name] = speculative.measure(target, model, ids, lookahead=4, seed=seed)
     return out
+
+
+@pytest.fixture(scope="module")
+def measured():
+    """{seed: {draft: measure(...)}} for seeds 0-2: the drafts trained once per seed, each
+    seed in a one-thread worker process (tests/in_processes.py)."""
+    return dict(zip(range(3), run_all([(measure_drafts, (seed,)) for seed in range(3)])))
 
 
 def test_distilling_the_draft_raises_its_acceptance_over_seeds(measured):
