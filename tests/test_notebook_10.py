@@ -4,7 +4,6 @@ that runs its experiment, and runs workbench.beyond's experiments at their defau
 "Measured over seeds" quote is its source's text word for word (the engine's docstring, or
 the Distillation lab's scenario), so a docstring that changes its figures fails here until
 the notebook is regenerated. Running it top to bottom is nbval's job (make test)."""
-import json
 import pathlib
 import re
 
@@ -13,6 +12,8 @@ import pytest
 
 import workbench.beyond as beyond
 from widgets.lab import SCENARIOS
+
+from notebook_storage import assert_stored_like_the_others
 
 PATH = pathlib.Path(__file__).resolve().parents[1] / "notebooks" / "10_beyond_hinton.ipynb"
 EXPERIMENTS = ("capacity_gap", "born_again", "smoothing", "fidelity", "transfer")
@@ -28,14 +29,7 @@ def words(text):
 
 
 def test_it_is_stored_like_the_other_notebooks():
-    raw = PATH.read_text(encoding="utf-8")
-    nb = json.loads(raw)
-    assert (nb["nbformat"], nb["nbformat_minor"]) == (4, 5) and raw.endswith("}\n") and raw.startswith('{\n "cells"')
-    ids = [c["id"] for c in nb["cells"]]
-    assert all(re.fullmatch(r"[0-9a-f]{8}", i) for i in ids) and len(set(ids)) == len(ids)
-    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
-    assert all(c["outputs"] == [] and c["execution_count"] is None for c in code)
-    nbformat.validate(nbformat.reads(raw, 4))
+    assert_stored_like_the_others(PATH)
 
 
 def sections(cells):

@@ -4,7 +4,6 @@ its reveal; the run is a reduced setting that says so, and the defaults it quote
 engine's (a default that changes fails here until the notebook's text is updated); every
 paper the lesson credits is in its references. Running it top to bottom is nbval's job
 (make test)."""
-import json
 import pathlib
 import re
 
@@ -12,6 +11,8 @@ import nbformat
 import pytest
 
 from workbench.llm import reasoning
+
+from notebook_storage import assert_stored_like_the_others
 
 PATH = pathlib.Path(__file__).resolve().parents[1] / "notebooks" / "11_distilling_reasoning.ipynb"
 
@@ -22,14 +23,7 @@ def cells():
 
 
 def test_it_is_stored_like_the_other_notebooks():
-    raw = PATH.read_text(encoding="utf-8")
-    nb = json.loads(raw)
-    assert (nb["nbformat"], nb["nbformat_minor"]) == (4, 5) and raw.endswith("}\n") and raw.startswith('{\n "cells"')
-    ids = [c["id"] for c in nb["cells"]]
-    assert all(re.fullmatch(r"[0-9a-f]{8}", i) for i in ids) and len(set(ids)) == len(ids)
-    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
-    assert all(c["outputs"] == [] and c["execution_count"] is None for c in code)
-    nbformat.validate(nbformat.reads(raw, 4))
+    assert_stored_like_the_others(PATH)
 
 
 def test_each_run_is_predicted_first_and_revealed_after(cells):
